@@ -1,0 +1,57 @@
+# cdr-pipelines: every command a newcomer needs. Nothing is installed by hand: `make setup` (a
+# dependency of everything else) creates .venv with the pinned packages and fetches Delta's jars.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SPARK_SUBMIT := $(VENV)/bin/spark-submit
+CONF ?= conf/local.yaml
+RUN_DATE ?= 2026-11-21
+PYTEST_ARGS ?=
+export PYTHONPATH := $(CURDIR)
+VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' jobs/__init__.py)
+EGG = dist/cdr_pipelines-$(VERSION)-py3.11.egg
+WHEEL = dist/cdr_pipelines-$(VERSION)-py3-none-any.whl
+
+.PHONY: setup system-deps jars demo test package bench clean help
+help:
+	@echo "make demo     generate one day of operator data and run every pipeline stage on it (local)"
+	@echo "make test     run the test suite"
+	@echo "make package  build the egg and the wheel into dist/"
+	@echo "make bench    print the benchmarks' figures"
+
+system-deps:
+	@command -v java >/dev/null && command -v mvn >/dev/null || { \
+	  echo "installing Java 17 and Maven (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+.jars/jars.txt: $(VENV)/.installed
+	$(PY) -m jobs.runtime.jars fetch --dest .jars
+
+jars: .jars/jars.txt
+
+setup: system-deps $(VENV)/.installed .jars/jars.txt
+
+package: setup
+	rm -rf build dist *.egg-info
+	$(PY) setup.py -q bdist_egg >/dev/null 2>build.log || { cat build.log; exit 1; }
+	$(PY) -m build --wheel --no-isolation --outdir dist . >/dev/null 2>>build.log || { cat build.log; exit 1; }
+	rm -rf build *.egg-info build.log
+	@ls -1 dist/
+
+demo: package
+	$(SPARK_SUBMIT) --py-files $(EGG) jobs/generate.py --conf $(CONF) --run-date $(RUN_DATE)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: package
+	$(PY) -m bench
+
+clean:
+	rm -rf build dist *.egg-info data spark-warehouse test-results

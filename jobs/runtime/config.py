@@ -1,0 +1,341 @@
+"""Typed, validated configuration: YAML files in ``conf/`` checked against the dataclasses below.
+
+An environment file (``conf/local.yaml``, ``conf/cluster.yaml``) names the shared file it
+``extends`` (``conf/base.yaml``) and overrides what differs. The merged document is validated
+before Spark starts: an unknown key, a wrong type or a missing value raises :class:`ConfigError`
+naming the key path, e.g. ``generate.defects.null_token``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration file, key or override is invalid. The message names the key."""
+
+
+# --------------------------------------------------------------------------------------------
+# Schema
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Paths:
+    """Where each zone lives. Relative paths are resolved against the project directory
+    (the parent of the ``conf/`` directory holding the environment file)."""
+
+    raw: str
+    bronze: str
+    silver: str
+    quarantine: str
+    gold: str
+    truth: str
+    run_log: str
+    reports: str
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Spark runtime. ``spark`` settings are applied only where spark-submit set nothing."""
+
+    master: str
+    spark: Dict[str, str]
+    jars_dir: Optional[str]
+
+
+@dataclass(frozen=True)
+class Logging:
+    format: str  # "text" or "json"
+    level: str
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How much one day holds. The same code writes 10k rows or billions."""
+
+    cdr_rows_per_day: int
+    subscribers: int
+    call_centres: int
+    call_centre_share: float
+    sites: int
+    rail_lines: int
+    areas: int
+    partitions: int
+    files_per_hour: int
+
+
+@dataclass(frozen=True)
+class Radio:
+    """Signal level and drop models (see ``docs/generator-model.md``)."""
+
+    sampled_call_fraction: float
+    report_interval_s: int
+    max_reports_per_call: int
+    shadowing_sigma_db: float
+    tx_power_dbm: float
+    path_loss_exponent: float
+    max_antenna_gain_dbi: float
+    beamwidth_deg: float
+    front_to_back_db: float
+    train_penetration_loss_db: float
+    congestion_loss_db: float
+    rain_loss_db_per_mm_h: float
+    drop_intercept: float
+    drop_per_db_below_threshold: float
+    drop_threshold_dbm: float
+    drop_per_100_kmh: float
+    drop_per_congestion: float
+
+
+@dataclass(frozen=True)
+class Defects:
+    """Per-row rates of each injected defect (0 disables it)."""
+
+    alternate_date_format: float
+    malformed_date: float
+    bad_msisdn: float
+    duplicate_probe: float
+    null_token: float
+    out_of_range: float
+    sentinel: float
+    wrong_column_count: float
+    latin1: float
+    truncated_last_line: float
+
+
+@dataclass(frozen=True)
+class Generate:
+    seed: int
+    country_code: str
+    mcc: str
+    mnc: str
+    time_zone: str
+    compression: str
+    scale: Scale
+    radio: Radio
+    defects: Defects
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole, merged and validated configuration of one environment."""
+
+    environment: str
+    project_dir: str
+    paths: Paths
+    runtime: Runtime
+    logging: Logging
+    generate: Generate
+    source_files: List[str] = field(default_factory=list)
+
+    def resolve(self, path: str) -> str:
+        """Absolute form of a local path; URIs (``hdfs://``, ``s3a://``, ``file:``) unchanged."""
+        if "://" in path or path.startswith("file:") or os.path.isabs(path):
+            return path
+        return str(Path(self.project_dir, path).resolve())
+
+
+# Keys the merge step owns, not part of the schema.
+_META_KEYS = {"extends"}
+# Sections that are free mappings (Spark settings), whose keys contain dots.
+_MAP_SECTIONS = ("runtime.spark",)
+_CHOICES = {
+    "logging.format": {"text", "json"},
+    "logging.level": {"DEBUG", "INFO", "WARNING", "ERROR"},
+    "generate.compression": {"gzip", "bzip2", "none"},
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
+    """Read, merge (``extends``), override (``--set a.b=c``) and validate a configuration.
+
+    Parameters
+    ----------
+    path
+        An environment file, e.g. ``conf/local.yaml``.
+    overrides
+        ``key.path=value`` strings; the value is parsed as a YAML scalar (``3``, ``0.5``, ``true``).
+
+    Returns
+    -------
+    Config
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        On a missing file, bad YAML, an unknown key, a wrong type or a missing value.
+    """
+    document, sources = _read_with_parents(Path(path))
+    for item in overrides or []:
+        _apply_override(document, item)
+    env_name = Path(path).stem
+    project_dir = str(Path(path).resolve().parent.parent)
+    built = _build(Config, {**document, "environment": env_name, "project_dir": project_dir,
+                             "source_files": sources}, "")
+    for key, allowed in _CHOICES.items():
+        value = _lookup(built, key)
+        if value not in allowed:
+            raise ConfigError(f"{key}: expected one of {sorted(allowed)}, got {value!r}")
+    _check_rates(built.generate.defects, "generate.defects")
+    return built
+
+
+def _read_with_parents(path: Path, seen: Optional[List[str]] = None) -> (dict, List[str]):
+    seen = list(seen or [])
+    if str(path.resolve()) in seen:
+        raise ConfigError(f"extends: cycle through {path}")
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: invalid YAML ({getattr(error, 'problem', error)})") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    seen.append(str(path.resolve()))
+    parent_name = document.pop("extends", None)
+    if parent_name is None:
+        return document, seen
+    parent, seen = _read_with_parents(path.parent / parent_name, seen)
+    return _deep_merge(parent, document), seen
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _apply_override(document: dict, item: str) -> None:
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected key.path=value")
+    key, raw_value = item.split("=", 1)
+    parts = key.strip().split(".")
+    for section in _MAP_SECTIONS:  # keys inside a free mapping may contain dots themselves
+        depth = section.count(".") + 1
+        if parts[:depth] == section.split(".") and len(parts) > depth:
+            parts = parts[:depth] + [".".join(parts[depth:])]
+    if not all(parts):
+        raise ConfigError(f"--set {item!r}: empty key segment")
+    try:
+        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+    except yaml.YAMLError:
+        value = raw_value
+    node = document
+    for depth, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {key}: {'.'.join(parts[:depth + 1])} is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _build(cls, data: Any, prefix: str):
+    """Build dataclass ``cls`` from ``data`` strictly, naming the key path in every error."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix or 'top level'}: expected a section (mapping), got {_kind(data)}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names - _META_KEYS)
+    if unknown:
+        raise ConfigError(f"{_join(prefix, unknown[0])}: unknown key (allowed: {', '.join(sorted(names))})")
+    values = {}
+    for f in dataclasses.fields(cls):
+        key = _join(prefix, f.name)
+        if f.name not in data or data[f.name] is None and not _is_optional(hints[f.name]):
+            has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            if has_default and f.name not in data:
+                continue
+            raise ConfigError(f"{key}: missing value")
+        values[f.name] = _coerce(hints[f.name], data[f.name], key)
+    return cls(**values)
+
+
+def _coerce(hint, value, key):
+    origin = typing.get_origin(hint)
+    if _is_optional(hint):
+        if value is None:
+            return None
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key)
+    if origin in (dict, Dict):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {_kind(value)}")
+        return {str(k): _scalar_str(v, f"{key}.{k}") for k, v in value.items()}
+    if origin in (list, List):
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {_kind(value)}")
+        return [_coerce(typing.get_args(hint)[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {_kind(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected a whole number, got {_kind(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {_kind(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected text, got {_kind(value)}")
+        return value
+    raise ConfigError(f"{key}: unsupported type {hint}")  # pragma: no cover - schema bug
+
+
+def _scalar_str(value, key) -> str:
+    if isinstance(value, (dict, list)) or value is None:
+        raise ConfigError(f"{key}: expected a scalar value, got {_kind(value)}")
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _check_rates(section, prefix):
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{prefix}.{f.name}: a rate must be within [0, 1], got {value}")
+
+
+def _is_optional(hint) -> bool:
+    return typing.get_origin(hint) is typing.Union and type(None) in typing.get_args(hint)
+
+
+def _lookup(obj, dotted):
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _join(prefix, name):
+    return f"{prefix}.{name}" if prefix else str(name)
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
