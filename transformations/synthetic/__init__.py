@@ -1,0 +1,1 @@
+"""Synthetic operator data: network, subscribers, calls, radio reports, weather, defects."""
