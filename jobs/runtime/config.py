@@ -144,6 +144,7 @@ class Config:
 _META_KEYS = {"extends"}
 # Sections that are free mappings (Spark settings), whose keys contain dots.
 _MAP_SECTIONS = ("runtime.spark",)
+_FRACTIONS = ("generate.scale.call_centre_share", "generate.radio.sampled_call_fraction")
 _CHOICES = {
     "logging.format": {"text", "json"},
     "logging.level": {"DEBUG", "INFO", "WARNING", "ERROR"},
@@ -186,6 +187,10 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
         if value not in allowed:
             raise ConfigError(f"{key}: expected one of {sorted(allowed)}, got {value!r}")
     _check_rates(built.generate.defects, "generate.defects")
+    for key in _FRACTIONS:
+        value = _lookup(built, key)
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{key}: a share must be within [0, 1], got {value}")
     return built
 
 
@@ -197,6 +202,8 @@ def _read_with_parents(path: Path, seen: Optional[List[str]] = None) -> (dict, L
         raise ConfigError(f"config file not found: {path}")
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -207,6 +214,8 @@ def _read_with_parents(path: Path, seen: Optional[List[str]] = None) -> (dict, L
     parent_name = document.pop("extends", None)
     if parent_name is None:
         return document, seen
+    if not isinstance(parent_name, str):
+        raise ConfigError(f"{path}: extends: expected a file name, got {_kind(parent_name)}")
     parent, seen = _read_with_parents(path.parent / parent_name, seen)
     return _deep_merge(parent, document), seen
 
@@ -232,10 +241,7 @@ def _apply_override(document: dict, item: str) -> None:
             parts = parts[:depth] + [".".join(parts[depth:])]
     if not all(parts):
         raise ConfigError(f"--set {item!r}: empty key segment")
-    try:
-        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
-    except yaml.YAMLError:
-        value = raw_value
+    value = _Override(raw_value)
     node = document
     for depth, part in enumerate(parts[:-1]):
         child = node.get(part)
@@ -247,6 +253,22 @@ def _apply_override(document: dict, item: str) -> None:
     node[parts[-1]] = value
 
 
+class _Override(str):
+    """A ``--set`` value, kept as typed text until the schema says what it should be: text keys
+    take it verbatim (``--set generate.mnc=01`` stays ``"01"``), others parse it as YAML."""
+
+    def parsed(self):
+        try:
+            return yaml.safe_load(self) if self.strip() else ""
+        except yaml.YAMLError:
+            return str(self)
+
+    def as_text(self):
+        """For a text key: quoted text unquoted, numbers and booleans verbatim, others parsed."""
+        value = self.parsed()
+        return str(self) if isinstance(value, (bool, int, float)) else value
+
+
 def _build(cls, data: Any, prefix: str):
     """Build dataclass ``cls`` from ``data`` strictly, naming the key path in every error."""
     if not isinstance(data, dict):
@@ -256,6 +278,7 @@ def _build(cls, data: Any, prefix: str):
     unknown = sorted(set(data) - names - _META_KEYS)
     if unknown:
         raise ConfigError(f"{_join(prefix, unknown[0])}: unknown key (allowed: {', '.join(sorted(names))})")
+    data = {k: (None if isinstance(v, _Override) and v.parsed() is None else v) for k, v in data.items()}
     values = {}
     for f in dataclasses.fields(cls):
         key = _join(prefix, f.name)
@@ -269,6 +292,8 @@ def _build(cls, data: Any, prefix: str):
 
 
 def _coerce(hint, value, key):
+    if isinstance(value, _Override):
+        value = value.as_text() if hint in (str, Optional[str]) else value.parsed()
     origin = typing.get_origin(hint)
     if _is_optional(hint):
         if value is None:
@@ -280,7 +305,8 @@ def _coerce(hint, value, key):
     if origin in (dict, Dict):
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a mapping, got {_kind(value)}")
-        return {str(k): _scalar_str(v, f"{key}.{k}") for k, v in value.items()}
+        return {str(k): _scalar_str(v.as_text() if isinstance(v, _Override) else v, f"{key}.{k}")
+                for k, v in value.items()}
     if origin in (list, List):
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {_kind(value)}")

@@ -132,7 +132,7 @@ def run_job(name: str, body: Callable[[JobContext], JobResult], argv: Optional[L
         print(f"jobs/{name}.py: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    run_id = f"{name}-{args.run_date:%Y%m%d}-{dt.datetime.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    run_id = f"{name}-{args.run_date:%Y%m%d}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     log = setup_logging(config.logging.format, config.logging.level, job=name, run_id=run_id,
                         run_date=args.run_date.isoformat())
     # Deferred: keeps argument and config errors free of pyspark's import time and JVM start.

@@ -91,13 +91,13 @@ def get_spark(config: Config, app_name: str, extra: Optional[Dict[str, str]] = N
         When Delta's jars are neither cached nor on spark-submit's classpath.
     """
     under_submit = launched_by_spark_submit()
+    if under_submit:
+        _require_delta_on_driver()  # also connects to spark-submit's JVM, so SparkConf sees its settings
     existing = dict(SparkConf().getAll()) if under_submit else {}
     settings = planned_settings(config, existing, under_submit)
     for key, value in (extra or {}).items():
         if key not in existing:
             settings[key] = value
-    if under_submit:
-        _require_delta_on_driver()
     builder = SparkSession.builder.appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)

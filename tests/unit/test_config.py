@@ -1,0 +1,366 @@
+"""Configuration loading: merge (``extends``), ``--set`` overrides and strict validation.
+
+Every error must name the key path (or the file and line), because it is the one line a person
+or a scheduler sees when a job refuses to start.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jobs.runtime.config import Config, ConfigError, load_config
+from tests.conftest import CLUSTER_CONF, LOCAL_CONF, PROJECT_ROOT
+
+
+@pytest.fixture
+def conf_dir(tmp_path: Path) -> Path:
+    """A scratch ``conf/`` directory holding a copy of the project's ``base.yaml``.
+
+    Parameters
+    ----------
+    tmp_path
+        pytest's per-test directory, which plays the project directory.
+
+    Returns
+    -------
+    pathlib.Path
+        ``tmp_path / "conf"``; write environment files into it with :func:`write_conf`.
+    """
+    directory = tmp_path / "conf"
+    directory.mkdir()
+    shutil.copy(PROJECT_ROOT / "conf" / "base.yaml", directory / "base.yaml")
+    return directory
+
+
+def write_conf(directory: Path, name: str, text: str) -> str:
+    """Write an environment file and return its path as a string.
+
+    Parameters
+    ----------
+    directory
+        The ``conf/`` directory.
+    name
+        File name, e.g. ``"test.yaml"``.
+    text
+        YAML content.
+
+    Returns
+    -------
+    str
+        The file's path, ready for :func:`load_config`.
+    """
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+PATHS_SECTION = """
+paths:
+  raw: data/raw
+  bronze: data/bronze
+  silver: data/silver
+  quarantine: data/quarantine
+  gold: data/gold
+  truth: data/truth
+  run_log: data/run_log
+  reports: data/reports
+"""
+RUNTIME_SECTION = """
+runtime:
+  master: local[1]
+  jars_dir: null
+  spark: {}
+"""
+
+
+def local(*overrides: str) -> Config:
+    """``conf/local.yaml`` with ``overrides`` applied."""
+    return load_config(str(LOCAL_CONF), list(overrides))
+
+
+def error_of(path: str, overrides=None) -> str:
+    """The message of the :class:`ConfigError` that loading ``path`` must raise."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, overrides)
+    return str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The project's own environment files
+# ---------------------------------------------------------------------------------------------
+def test_local_conf_validates():
+    config = local()
+    assert config.environment == "local"
+    assert config.project_dir == str(PROJECT_ROOT)
+    assert config.source_files == [str(LOCAL_CONF), str(PROJECT_ROOT / "conf" / "base.yaml")]
+    assert config.runtime.master == "local[*]"
+    assert config.runtime.jars_dir == ".jars"
+    assert config.logging.format == "text"
+    # base.yaml's values come through the merge, local.yaml's win
+    assert config.generate.scale.subscribers == 200000
+    assert config.runtime.spark["spark.sql.shuffle.partitions"] == "8"
+    assert isinstance(config.generate.radio.shadowing_sigma_db, float)
+
+
+def test_cluster_conf_validates():
+    config = load_config(str(CLUSTER_CONF))
+    assert config.environment == "cluster"
+    assert config.runtime.master == "yarn"
+    assert config.runtime.jars_dir is None
+    assert config.logging.format == "json"
+    assert config.paths.silver == "hdfs:///data/cdr/silver"
+    assert config.runtime.spark["spark.sql.shuffle.partitions"] == "2000"
+    # merged from base.yaml: cluster.yaml only overrides part of generate.scale
+    assert config.generate.scale.files_per_hour == 16
+    assert config.generate.scale.call_centre_share == 0.02
+
+
+def test_local_config_fixture_writes_every_zone_under_tmp(local_config, tmp_path):
+    zones = vars(local_config.paths)
+    assert zones == {zone: str(tmp_path / "data" / zone) for zone in zones}
+    assert all(local_config.resolve(path) == path for path in zones.values())
+
+
+def test_spark_settings_are_strings_whatever_yaml_made_of_them(conf_dir):
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\n" + PATHS_SECTION + """
+runtime:
+  master: local[1]
+  jars_dir: null
+  spark:
+    spark.sql.shuffle.partitions: 4
+    spark.sql.adaptive.enabled: true
+""")
+    assert load_config(path).runtime.spark == {"spark.sql.shuffle.partitions": "4",
+                                               "spark.sql.adaptive.enabled": "true"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Unknown keys, wrong types, missing values
+# ---------------------------------------------------------------------------------------------
+def test_unknown_top_level_key_is_named(conf_dir):
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\n" + PATHS_SECTION + RUNTIME_SECTION
+                      + "\nloging:\n  format: json\n")
+    message = error_of(path)
+    assert message.startswith("loging: unknown key")
+    assert "logging" in message  # the allowed keys are listed
+
+
+def test_unknown_nested_key_is_named(conf_dir):
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\n" + PATHS_SECTION + RUNTIME_SECTION
+                      + "\ngenerate:\n  defects:\n    nul_token: 0.1\n")
+    assert error_of(path).startswith("generate.defects.nul_token: unknown key")
+
+
+def test_unknown_key_through_override_is_named():
+    with pytest.raises(ConfigError, match=r"^generate\.scale\.subscriber: unknown key"):
+        local("generate.scale.subscriber=10")
+    with pytest.raises(ConfigError, match=r"^bogus: unknown key"):
+        local("bogus.deeper=1")
+
+
+@pytest.mark.parametrize("override, message", [
+    ("generate.seed=abc", r"^generate\.seed: expected a whole number, got str 'abc'"),
+    ("generate.seed=1.5", r"^generate\.seed: expected a whole number, got float 1\.5"),
+    ("generate.scale.subscribers=true", r"^generate\.scale\.subscribers: expected a whole number, got bool"),
+    ("generate.radio.shadowing_sigma_db=loud", r"^generate\.radio\.shadowing_sigma_db: expected a number"),
+    ("generate.radio.tx_power_dbm=false", r"^generate\.radio\.tx_power_dbm: expected a number, got bool"),
+    ("generate.time_zone=[UTC]", r"^generate\.time_zone: expected text, got a list"),
+    ("paths=data", r"^paths: expected a section \(mapping\), got str 'data'"),
+    ("runtime.spark.spark.jars=[a, b]", r"^runtime\.spark\.spark\.jars: expected a scalar value, got a list"),
+])
+def test_wrong_type_is_named(override, message):
+    with pytest.raises(ConfigError, match=message):
+        local(override)
+
+
+def test_whole_number_is_accepted_as_a_float():
+    value = local("generate.radio.shadowing_sigma_db=7").generate.radio.shadowing_sigma_db
+    assert value == 7.0 and isinstance(value, float)
+
+
+def test_missing_section_is_named(conf_dir):
+    # extends base.yaml, which has no paths: the environment file must provide them
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\n" + RUNTIME_SECTION)
+    assert error_of(path) == "paths: missing value"
+
+
+def test_missing_nested_value_is_named(conf_dir):
+    without_gold = PATHS_SECTION.replace("  gold: data/gold\n", "")
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\n" + without_gold + RUNTIME_SECTION)
+    assert error_of(path) == "paths.gold: missing value"
+
+
+def test_null_is_a_missing_value_unless_optional(conf_dir):
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\n" + PATHS_SECTION + RUNTIME_SECTION)
+    assert load_config(path).runtime.jars_dir is None  # Optional: null allowed
+    with pytest.raises(ConfigError, match=r"^runtime\.master: missing value$"):
+        load_config(path, ["runtime.master=null"])
+
+
+# ---------------------------------------------------------------------------------------------
+# --set overrides
+# ---------------------------------------------------------------------------------------------
+def test_override_int_float_and_text():
+    config = local("generate.seed=7", "generate.radio.shadowing_sigma_db=4.5",
+                   "generate.time_zone=UTC", "paths.raw=/tmp/elsewhere/raw")
+    assert config.generate.seed == 7
+    assert config.generate.radio.shadowing_sigma_db == 4.5
+    assert config.generate.time_zone == "UTC"
+    assert config.paths.raw == "/tmp/elsewhere/raw"
+    # what was not overridden keeps its merged value
+    assert config.paths.bronze == "data/local/bronze"
+
+
+def test_override_quoted_text_stays_text():
+    assert local('generate.mnc="02"').generate.mnc == "02"
+
+
+def test_override_a_dotted_spark_key():
+    config = local("runtime.spark.spark.driver.memory=2g", "runtime.spark.spark.executor.cores=4")
+    assert config.runtime.spark["spark.driver.memory"] == "2g"
+    assert config.runtime.spark["spark.executor.cores"] == "4"
+    # the other Spark settings of local.yaml are kept, not replaced by the override
+    assert config.runtime.spark["spark.sql.session.timeZone"] == "UTC"
+
+
+def test_last_override_of_a_key_wins():
+    assert local("generate.seed=1", "generate.seed=2").generate.seed == 2
+
+
+@pytest.mark.parametrize("override, message", [
+    ("generate.seed", r"^--set 'generate\.seed': expected key\.path=value$"),
+    ("generate..seed=1", r"^--set 'generate\.\.seed=1': empty key segment$"),
+    ("=1", r"^--set '=1': empty key segment$"),
+    ("logging.format.style=x", r"^--set logging\.format\.style: logging\.format is not a section$"),
+])
+def test_bad_override_syntax(override, message):
+    with pytest.raises(ConfigError, match=message):
+        local(override)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files: extends, YAML syntax
+# ---------------------------------------------------------------------------------------------
+def test_extends_cycle(conf_dir):
+    first = write_conf(conf_dir, "a.yaml", "extends: b.yaml\n")
+    write_conf(conf_dir, "b.yaml", "extends: a.yaml\n")
+    assert error_of(first).startswith("extends: cycle through")
+    self_path = write_conf(conf_dir, "self.yaml", "extends: self.yaml\n")
+    assert error_of(self_path).startswith("extends: cycle through")
+
+
+def test_extends_chain_merges_every_level(conf_dir):
+    write_conf(conf_dir, "middle.yaml", "extends: base.yaml\n" + PATHS_SECTION + RUNTIME_SECTION
+               + "\nlogging:\n  level: DEBUG\n")
+    top = write_conf(conf_dir, "top.yaml", "extends: middle.yaml\nlogging:\n  format: json\n")
+    config = load_config(top)
+    assert (config.logging.format, config.logging.level) == ("json", "DEBUG")
+    assert config.environment == "top"
+    assert [Path(p).name for p in config.source_files] == ["top.yaml", "middle.yaml", "base.yaml"]
+
+
+def test_missing_file_is_named(tmp_path):
+    missing = tmp_path / "conf" / "nowhere.yaml"
+    assert error_of(str(missing)) == f"config file not found: {missing}"
+
+
+def test_missing_parent_is_named(conf_dir):
+    path = write_conf(conf_dir, "t.yaml", "extends: basis.yaml\n")
+    assert error_of(path) == f"config file not found: {conf_dir / 'basis.yaml'}"
+
+
+def test_invalid_yaml_names_file_and_line(conf_dir):
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\nlogging:\n  format: text\n level: INFO\n")
+    message = error_of(path)
+    assert message.startswith(f"{path} line 4: invalid YAML")
+
+
+@pytest.mark.parametrize("value, kind", [("3", "int 3"), ("[a.yaml, b.yaml]", "a list")])
+def test_extends_must_name_a_file(conf_dir, value, kind):
+    path = write_conf(conf_dir, "t.yaml", f"extends: {value}\n")
+    assert error_of(path) == f"{path}: extends: expected a file name, got {kind}"
+
+
+def test_file_that_is_not_utf8_is_named(conf_dir):
+    path = conf_dir / "t.yaml"
+    path.write_bytes("extends: base.yaml\n# r\u00e9seau\n".encode("latin-1"))
+    assert error_of(str(path)) == f"{path}: not UTF-8 text (invalid continuation byte at byte 22)"
+
+
+def test_top_level_must_be_a_mapping(conf_dir):
+    path = write_conf(conf_dir, "t.yaml", "- a\n- b\n")
+    assert error_of(path) == f"{path}: expected a mapping at the top level"
+
+
+# ---------------------------------------------------------------------------------------------
+# Value checks: rates and choices
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["1.5", "-0.01"])
+def test_rate_outside_unit_interval_is_rejected(value):
+    with pytest.raises(ConfigError, match=r"^generate\.defects\.null_token: a rate must be within \[0, 1\]"):
+        local(f"generate.defects.null_token={value}")
+
+
+def test_rate_bounds_are_allowed():
+    config = local("generate.defects.null_token=0", "generate.defects.latin1=1")
+    assert (config.generate.defects.null_token, config.generate.defects.latin1) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("override, key", [
+    ("logging.format=xml", "logging.format"),
+    ("logging.format=JSON", "logging.format"),
+    ("logging.level=verbose", "logging.level"),
+    ("generate.compression=zip", "generate.compression"),
+])
+def test_choice_outside_allowed_values_is_rejected(override, key):
+    with pytest.raises(ConfigError, match=rf"^{re.escape(key)}: expected one of \["):
+        local(override)
+
+
+def test_allowed_choices_are_accepted():
+    config = local("logging.format=json", "logging.level=DEBUG", "generate.compression=none")
+    assert (config.logging.format, config.logging.level, config.generate.compression) == ("json", "DEBUG", "none")
+
+
+# ---------------------------------------------------------------------------------------------
+# Config.resolve
+# ---------------------------------------------------------------------------------------------
+def test_resolve_relative_path_against_project_directory():
+    config = local()
+    assert config.resolve("data/local/raw") == str(PROJECT_ROOT / "data" / "local" / "raw")
+    assert config.resolve("./data/../data/x") == str(PROJECT_ROOT / "data" / "x")
+
+
+def test_resolve_project_directory_follows_the_conf_file(conf_dir):
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\n" + PATHS_SECTION + RUNTIME_SECTION)
+    config = load_config(path)
+    assert config.resolve(config.paths.raw) == str(conf_dir.parent / "data" / "raw")
+
+
+@pytest.mark.parametrize("path", [
+    "/abs/data/raw", "hdfs:///data/cdr/raw", "hdfs://namenode:8020/data", "s3a://bucket/cdr", "file:/tmp/x",
+    "file:///tmp/x",
+])
+def test_resolve_leaves_absolute_paths_and_uris_alone(path):
+    assert local().resolve(path) == path
+
+
+def test_override_of_a_text_key_keeps_digits_verbatim():
+    # YAML would read 01 as the number 1 and 44 as an int: text keys take the text as typed.
+    config = load_config(str(LOCAL_CONF), ["generate.mnc=01", "generate.country_code=44",
+                                           "runtime.spark.spark.sql.shuffle.partitions=016"])
+    assert (config.generate.mnc, config.generate.country_code) == ("01", "44")
+    assert config.runtime.spark["spark.sql.shuffle.partitions"] == "016"
+
+
+def test_override_null_clears_an_optional_key():
+    assert load_config(str(LOCAL_CONF), ["runtime.jars_dir=null"]).runtime.jars_dir is None
+
+
+@pytest.mark.parametrize("key", ["generate.scale.call_centre_share", "generate.radio.sampled_call_fraction"])
+def test_shares_outside_unit_interval_are_rejected(key):
+    with pytest.raises(ConfigError, match=rf"^{re.escape(key)}: a share must be within \[0, 1\], got 1.5"):
+        load_config(str(LOCAL_CONF), [f"{key}=1.5"])

@@ -1,0 +1,85 @@
+"""Delta Lake through the project's SparkSession factory: versions, time travel, history, and the
+date-at-a-time replacement every job's output relies on."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from chispa import assert_df_equality
+from delta.tables import DeltaTable
+from pyspark.sql import types as T
+
+from jobs.runtime.jars import DELTA_CATALOG, DELTA_EXTENSION
+from jobs.runtime.tables import read_date, replace_date
+
+SCHEMA = T.StructType([
+    T.StructField("msisdn", T.StringType(), False),
+    T.StructField("calls", T.LongType(), False),
+])
+DATED = T.StructType([
+    T.StructField("event_date", T.DateType(), False),
+    T.StructField("cell", T.StringType(), False),
+    T.StructField("calls", T.LongType(), False),
+])
+DAY1, DAY2 = dt.date(2026, 11, 20), dt.date(2026, 11, 21)
+
+
+def assert_rows(actual, expected):
+    """Same columns, types and rows, in any order.
+
+    Nullability is not compared: Delta stores every column of a DataFrame write as nullable.
+    """
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_session_is_built_from_the_factory_with_test_settings(spark):
+    conf = spark.sparkContext.getConf()
+    assert spark.sparkContext.master == "local[2]"
+    assert conf.get("spark.sql.extensions") == DELTA_EXTENSION
+    assert conf.get("spark.sql.catalog.spark_catalog") == DELTA_CATALOG
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert "delta-spark" in conf.get("spark.jars")
+
+
+def test_overwrite_keeps_versions_for_time_travel(spark, tmp_path):
+    path = str(tmp_path / "calls")
+    first = spark.createDataFrame([("33600000001", 3), ("33600000002", 1)], SCHEMA)
+    second = spark.createDataFrame([("33600000001", 4), ("33600000003", 7), ("33600000004", 0)], SCHEMA)
+    first.write.format("delta").mode("overwrite").save(path)
+    second.write.format("delta").mode("overwrite").save(path)
+
+    reader = spark.read.format("delta")
+    assert_rows(reader.option("versionAsOf", 0).load(path), first)
+    assert_rows(reader.option("versionAsOf", 1).load(path), second)
+    assert_rows(reader.load(path), second)
+
+    history = DeltaTable.forPath(spark, path).history().orderBy("version").collect()
+    assert [(h.version, h.operation, h.operationParameters["mode"]) for h in history] == [
+        (0, "WRITE", "Overwrite"), (1, "WRITE", "Overwrite")]
+
+
+def test_replace_date_replaces_only_that_date(spark, tmp_path):
+    path = str(tmp_path / "dated")
+    day1 = spark.createDataFrame([(DAY1, "A", 1), (DAY1, "B", 2)], DATED)
+    day2 = spark.createDataFrame([(DAY2, "A", 5)], DATED)
+    day2_rerun = spark.createDataFrame([(DAY2, "A", 6), (DAY2, "C", 9)], DATED)
+    replace_date(day1, path, DAY1)
+    replace_date(day2, path, DAY2)
+    replace_date(day2_rerun, path, DAY2)
+
+    assert_rows(read_date(spark, path, DAY1), day1)
+    assert_rows(read_date(spark, path, DAY2), day2_rerun)
+    table = DeltaTable.forPath(spark, path)
+    assert table.detail().first().partitionColumns == ["event_date"]
+    assert table.history().count() == 3
+
+
+def test_replace_date_rejects_rows_of_another_date(spark, tmp_path):
+    path = str(tmp_path / "dated")
+    replace_date(spark.createDataFrame([(DAY1, "A", 1)], DATED), path, DAY1)
+    stray = spark.createDataFrame([(DAY1, "A", 2), (DAY2, "B", 3)], DATED)
+    with pytest.raises(Exception, match="replaceWhere|DELTA_REPLACE_WHERE_MISMATCH"):
+        replace_date(stray, path, DAY2)
+    # the failed write committed nothing
+    assert DeltaTable.forPath(spark, path).history().count() == 1
