@@ -115,7 +115,7 @@ def fetch(dest: str, quiet: bool = True) -> List[str]:
     shipped = {_artifact_id(j.name) for j in (spark_home() / "jars").glob("*.jar")}
     with tempfile.TemporaryDirectory() as work:
         Path(work, "pom.xml").write_text(_POM.format(artifact=artifact, version=version))
-        command = ["mvn", "-B", "dependency:copy-dependencies", "-DincludeScope=runtime",
+        command = ["mvn", "-B", "-Dstyle.color=never", "dependency:copy-dependencies", "-DincludeScope=runtime",
                    f"-DoutputDirectory={work}/jars"] + (["-q"] if quiet else [])
         subprocess.run(command, cwd=work, check=True)
         resolved = sorted(Path(work, "jars").glob("*.jar"))

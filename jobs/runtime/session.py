@@ -14,6 +14,7 @@ spark-submit the driver's classpath is fixed before Python starts, so Delta must
 """
 from __future__ import annotations
 
+import os
 from typing import Dict, Optional
 
 from pyspark import SparkConf
@@ -34,8 +35,6 @@ class RuntimeSetupError(RuntimeError):
 
 def launched_by_spark_submit() -> bool:
     """True when this Python process was started by spark-submit (its JVM already exists)."""
-    import os
-
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
@@ -98,7 +97,9 @@ def get_spark(config: Config, app_name: str, extra: Optional[Dict[str, str]] = N
     for key, value in (extra or {}).items():
         if key not in existing:
             settings[key] = value
-    builder = SparkSession.builder.appName(app_name)
+    builder = SparkSession.builder
+    if "spark.app.name" not in existing or existing["spark.app.name"].endswith(".py"):
+        builder = builder.appName(app_name)  # spark-submit --name wins; its default (the script) does not
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
