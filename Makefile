@@ -9,7 +9,12 @@ CONF ?= conf/local.yaml
 RUN_DATE ?= 2026-11-21
 PYTEST_ARGS ?=
 export PYTHONPATH := $(CURDIR)
+# spark-submit finds its Spark (the venv's pyspark) through the venv's python.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PYSPARK_PYTHON := $(CURDIR)/$(PY)
 VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' jobs/__init__.py)
+# Driver JVM options must be given to spark-submit itself (see docs/generator-model.md).
+SUBMIT_OPTS ?= --driver-java-options -XX:-DontCompileHugeMethods
 EGG = dist/cdr_pipelines-$(VERSION)-py3.11.egg
 WHEEL = dist/cdr_pipelines-$(VERSION)-py3-none-any.whl
 
@@ -44,8 +49,9 @@ package: setup
 	rm -rf build *.egg-info build.log
 	@ls -1 dist/
 
+# The demo runs the jobs as production does: spark-submit with the egg, the checkout off the path.
 demo: package
-	$(SPARK_SUBMIT) --py-files $(EGG) jobs/generate.py --conf $(CONF) --run-date $(RUN_DATE)
+	env -u PYTHONPATH $(SPARK_SUBMIT) $(SUBMIT_OPTS) --py-files $(EGG) jobs/generate.py --conf $(CONF) --run-date $(RUN_DATE)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
