@@ -19,11 +19,16 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from jobs import __version__
 from jobs.runtime.config import Config, ConfigError, load_config
 from jobs.runtime.logs import setup_logging
+
+if TYPE_CHECKING:  # imported lazily at run time: argument errors must not pay for pyspark
+    import logging
+
+    from pyspark.sql import SparkSession
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_QUALITY = 0, 1, 2, 3
 
@@ -51,8 +56,8 @@ class JobContext:
     config: Config
     run_date: dt.date
     run_id: str
-    spark: "pyspark.sql.SparkSession"  # noqa: F821
-    log: "logging.Logger"  # noqa: F821
+    spark: "SparkSession"
+    log: "logging.Logger"
     timings: Dict[str, float] = field(default_factory=dict)
 
     @contextlib.contextmanager

@@ -84,7 +84,6 @@ def calls_from_ids(row_ids: DataFrame, cells: DataFrame, weather: DataFrame, set
         .otherwise(F.lit(scale.call_centres) + F.floor(
             F.lit(scale.subscribers - scale.call_centres) * F.pow(u("sub"), ACTIVITY_EXPONENT))).cast("long"),
     )
-    sub = F.col("subscriber_id")
     hour_choice = pick(u("hour"), list(enumerate(HOURLY_WEIGHTS)))
     timed = with_subscriber.select(
         "*",
