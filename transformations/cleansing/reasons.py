@@ -1,0 +1,55 @@
+"""Reason codes: why a row cannot go to the curated zone. Codes accumulate per row; nothing is
+dropped until :func:`split_valid_quarantined` separates valid from quarantined rows."""
+from __future__ import annotations
+
+from typing import Tuple, Union
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+REASONS = "quarantine_reasons"
+
+
+def with_reasons(df: DataFrame) -> DataFrame:
+    """Add an empty ``quarantine_reasons`` (array of strings) unless the DataFrame has one."""
+    if REASONS in df.columns:
+        return df
+    return df.withColumn(REASONS, F.array().cast("array<string>"))
+
+
+def flag(condition: Union[Column, str], reason: str):
+    """Curried step appending ``reason`` to ``quarantine_reasons`` of the rows where
+    ``condition`` is true (a null condition counts as false).
+
+    Parameters
+    ----------
+    condition
+        Boolean Column (or SQL expression) marking the failing rows.
+    reason
+        The reason code, e.g. ``"invalid_msisdn"``.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+    """
+    failing = F.expr(condition) if isinstance(condition, str) else condition
+
+    def step(df: DataFrame) -> DataFrame:
+        df = with_reasons(df)
+        return df.withColumn(REASONS, F.when(F.coalesce(failing, F.lit(False)),
+                                             F.array_append(F.col(REASONS), F.lit(reason)))
+                             .otherwise(F.col(REASONS)))
+    return step
+
+
+def is_quarantined() -> Column:
+    """True for rows with at least one reason."""
+    return F.size(F.col(REASONS)) > 0
+
+
+def split_valid_quarantined(df: DataFrame) -> Tuple[DataFrame, DataFrame]:
+    """Split a flagged DataFrame into (valid rows without ``quarantine_reasons``, quarantined
+    rows with them). Every row lands in exactly one of the two.
+    """
+    df = with_reasons(df)
+    return df.where(~is_quarantined()).drop(REASONS), df.where(is_quarantined())
