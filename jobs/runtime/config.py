@@ -122,6 +122,82 @@ class Generate:
 
 
 @dataclass(frozen=True)
+class FieldRule:
+    """How one column of a feed is read and cleansed (``conf/feeds.yaml``).
+
+    ``type`` names the cleansing step (see ``transformations/cleansing/rules.py``): ``string``,
+    ``enum``, ``int``, ``long``, ``double``, ``boolean``, ``timestamp``, ``msisdn``, ``imsi``,
+    ``imei``, ``cell_id``.
+    """
+
+    source: str                      # the column's name in the file header
+    type: str
+    required: bool = False
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    sentinels: List[str] = field(default_factory=list)
+    allowed: List[str] = field(default_factory=list)      # enum
+    formats: List[str] = field(default_factory=list)      # timestamp; default: the feed's
+    local_hour: Optional[str] = None                      # timestamp: also keep the local hour here
+
+
+@dataclass(frozen=True)
+class Dedup:
+    """The same event seen by two probes: equal ``keys``, times within ``tolerance_s``."""
+
+    keys: List[str]
+    time: str
+    tolerance_s: float
+    survivor: str                    # the smallest value of this column survives
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Release cause code to outcome (completed, dropped, failed, busy, no answer)."""
+
+    cause: str                       # the (typed) cause column
+    target: str
+    codes: Dict[str, List[int]]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """The layout of one vendor export: a new vendor needs an entry here, not code."""
+
+    directory: str                   # under ``paths.raw``; files of a date in ``event_date=D/``
+    delimiter: str
+    encoding: str                    # e.g. UTF-8
+    fallback_encoding: Optional[str]  # lines invalid in ``encoding`` are decoded with this one
+    null_tokens: List[str]
+    timestamp_formats: List[str]
+    time_zone: str                   # of the local times printed in the files
+    default_country: str             # E.164 country code for national numbers
+    fields: Dict[str, FieldRule]
+    dedup: Optional[Dedup] = None
+    outcome: Optional[Outcome] = None
+
+
+@dataclass(frozen=True)
+class Ingest:
+    file_suffixes: List[str]         # files considered in a date's directory (.crc etc. are skipped)
+    max_corrupt_files: int           # unreadable files tolerated (each costs one retry of the read)
+
+
+@dataclass(frozen=True)
+class Pseudonymisation:
+    """Where the HMAC key comes from. The key itself is never in conf."""
+
+    key_env: str                     # environment variable holding the key
+    key_file: Optional[str]          # or a file holding it (first line)
+    create_missing_key_file: bool    # local only: create a random key file on first run
+
+
+@dataclass(frozen=True)
+class Cleanse:
+    pseudonymisation: Pseudonymisation
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole, merged and validated configuration of one environment."""
 
@@ -131,6 +207,9 @@ class Config:
     runtime: Runtime
     logging: Logging
     generate: Generate
+    feeds: Dict[str, Feed]
+    ingest: Ingest
+    cleanse: Cleanse
     source_files: List[str] = field(default_factory=list)
 
     def resolve(self, path: str) -> str:
@@ -141,7 +220,7 @@ class Config:
 
 
 # Keys the merge step owns, not part of the schema.
-_META_KEYS = {"extends"}
+_META_KEYS = {"extends", "include"}
 # Sections that are free mappings (Spark settings), whose keys contain dots.
 _MAP_SECTIONS = ("runtime.spark",)
 _FRACTIONS = ("generate.scale.call_centre_share", "generate.radio.sampled_call_fraction")
@@ -187,6 +266,7 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
         if value not in allowed:
             raise ConfigError(f"{key}: expected one of {sorted(allowed)}, got {value!r}")
     _check_rates(built.generate.defects, "generate.defects")
+    _check_feeds(built.feeds)
     for key in _FRACTIONS:
         value = _lookup(built, key)
         if not 0.0 <= value <= 1.0:
@@ -211,6 +291,14 @@ def _read_with_parents(path: Path, seen: Optional[List[str]] = None) -> (dict, L
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     seen.append(str(path.resolve()))
+    includes = document.pop("include", [])
+    if isinstance(includes, str):
+        includes = [includes]
+    if not isinstance(includes, list):
+        raise ConfigError(f"{path}: include: expected a file name or a list of them, got {_kind(includes)}")
+    for name in includes:
+        included, seen = _read_with_parents(path.parent / str(name), seen)
+        document = _deep_merge(included, document)
     parent_name = document.pop("extends", None)
     if parent_name is None:
         return document, seen
@@ -305,8 +393,11 @@ def _coerce(hint, value, key):
     if origin in (dict, Dict):
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a mapping, got {_kind(value)}")
-        return {str(k): _scalar_str(v.as_text() if isinstance(v, _Override) else v, f"{key}.{k}")
-                for k, v in value.items()}
+        item_hint = typing.get_args(hint)[1]
+        if item_hint is str:
+            return {str(k): _scalar_str(v.as_text() if isinstance(v, _Override) else v, f"{key}.{k}")
+                    for k, v in value.items()}
+        return {str(k): _coerce(item_hint, v, f"{key}.{k}") for k, v in value.items()}
     if origin in (list, List):
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {_kind(value)}")
@@ -334,6 +425,39 @@ def _scalar_str(value, key) -> str:
     if isinstance(value, (dict, list)) or value is None:
         raise ConfigError(f"{key}: expected a scalar value, got {_kind(value)}")
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+FIELD_TYPES = ("string", "enum", "int", "long", "double", "boolean", "timestamp", "msisdn", "imsi", "imei",
+               "cell_id")
+
+
+def _check_feeds(feeds: Dict[str, Feed]) -> None:
+    """Cross-field checks of the feed layouts: known rule types, references to declared fields."""
+    for name, feed in feeds.items():
+        prefix = f"feeds.{name}"
+        if len(feed.delimiter) != 1:
+            raise ConfigError(f"{prefix}.delimiter: expected one character, got {feed.delimiter!r}")
+        if not feed.fields:
+            raise ConfigError(f"{prefix}.fields: a feed needs at least one field")
+        sources = [rule.source for rule in feed.fields.values()]
+        if len(set(sources)) != len(sources):
+            raise ConfigError(f"{prefix}.fields: two fields read the same source column")
+        for field_name, rule in feed.fields.items():
+            key = f"{prefix}.fields.{field_name}"
+            if rule.type not in FIELD_TYPES:
+                raise ConfigError(f"{key}.type: expected one of {', '.join(FIELD_TYPES)}, got {rule.type!r}")
+            if rule.type == "enum" and not rule.allowed:
+                raise ConfigError(f"{key}.allowed: an enum needs its allowed values")
+            if rule.type == "timestamp" and not (rule.formats or feed.timestamp_formats):
+                raise ConfigError(f"{key}.formats: no timestamp formats here nor in {prefix}.timestamp_formats")
+            if rule.minimum is not None and rule.maximum is not None and rule.minimum > rule.maximum:
+                raise ConfigError(f"{key}: minimum {rule.minimum} is above maximum {rule.maximum}")
+        if feed.dedup is not None:
+            for ref in [*feed.dedup.keys, feed.dedup.time, feed.dedup.survivor]:
+                if ref not in feed.fields:
+                    raise ConfigError(f"{prefix}.dedup: {ref!r} is not one of the feed's fields")
+        if feed.outcome is not None and feed.outcome.cause not in feed.fields:
+            raise ConfigError(f"{prefix}.outcome.cause: {feed.outcome.cause!r} is not one of the feed's fields")
 
 
 def _check_rates(section, prefix):

@@ -17,7 +17,8 @@ from tests.conftest import CLUSTER_CONF, LOCAL_CONF, PROJECT_ROOT
 
 @pytest.fixture
 def conf_dir(tmp_path: Path) -> Path:
-    """A scratch ``conf/`` directory holding a copy of the project's ``base.yaml``.
+    """A scratch ``conf/`` directory holding a copy of the project's ``base.yaml`` and the
+    ``feeds.yaml`` it includes.
 
     Parameters
     ----------
@@ -31,7 +32,8 @@ def conf_dir(tmp_path: Path) -> Path:
     """
     directory = tmp_path / "conf"
     directory.mkdir()
-    shutil.copy(PROJECT_ROOT / "conf" / "base.yaml", directory / "base.yaml")
+    for name in ("base.yaml", "feeds.yaml"):
+        shutil.copy(PROJECT_ROOT / "conf" / name, directory / name)
     return directory
 
 
@@ -95,7 +97,8 @@ def test_local_conf_validates():
     config = local()
     assert config.environment == "local"
     assert config.project_dir == str(PROJECT_ROOT)
-    assert config.source_files == [str(LOCAL_CONF), str(PROJECT_ROOT / "conf" / "base.yaml")]
+    assert config.source_files == [str(LOCAL_CONF), str(PROJECT_ROOT / "conf" / "base.yaml"),
+                                   str(PROJECT_ROOT / "conf" / "feeds.yaml")]
     assert config.runtime.master == "local[*]"
     assert config.runtime.jars_dir == ".jars"
     assert config.logging.format == "text"
@@ -259,7 +262,7 @@ def test_extends_chain_merges_every_level(conf_dir):
     config = load_config(top)
     assert (config.logging.format, config.logging.level) == ("json", "DEBUG")
     assert config.environment == "top"
-    assert [Path(p).name for p in config.source_files] == ["top.yaml", "middle.yaml", "base.yaml"]
+    assert [Path(p).name for p in config.source_files] == ["top.yaml", "middle.yaml", "base.yaml", "feeds.yaml"]
 
 
 def test_missing_file_is_named(tmp_path):
@@ -364,3 +367,51 @@ def test_override_null_clears_an_optional_key():
 def test_shares_outside_unit_interval_are_rejected(key):
     with pytest.raises(ConfigError, match=rf"^{re.escape(key)}: a share must be within \[0, 1\], got 1.5"):
         load_config(str(LOCAL_CONF), [f"{key}=1.5"])
+
+
+# --------------------------------------------------------------------------------------------
+# Feed layouts (conf/feeds.yaml, included by base.yaml)
+# --------------------------------------------------------------------------------------------
+def test_feeds_come_from_the_included_file():
+    config = local()
+    assert list(config.feeds) == ["cdr", "radio", "cells", "weather"]
+    cdr = config.feeds["cdr"]
+    assert (cdr.delimiter, cdr.default_country, cdr.time_zone) == (";", "33", "Europe/Paris")
+    duration = cdr.fields["duration_s"]
+    assert (duration.type, duration.required, duration.minimum, duration.maximum, duration.sentinels) == (
+        "long", True, 0.0, 86400.0, ["-999"])
+    assert cdr.fields["imei"].required is False and cdr.fields["imei"].sentinels == []
+    assert cdr.dedup.keys == ["calling_number", "called_number", "record_type"]
+    assert cdr.outcome.codes["dropped"] == [41, 102]
+    assert config.feeds["cells"].dedup is None
+
+
+@pytest.mark.parametrize("override, message", [
+    ("feeds.cdr.fields.imsi.type=ismi", "feeds.cdr.fields.imsi.type: expected one of"),
+    ("feeds.cdr.fields.duration_s.minimum=many", "feeds.cdr.fields.duration_s.minimum: expected a number"),
+    ("feeds.cdr.fields.duration_s.minimum=90000", "feeds.cdr.fields.duration_s: minimum 90000.0 is above maximum"),
+    ("feeds.cdr.fields.imsi.colour=red", "feeds.cdr.fields.imsi.colour: unknown key"),
+    ("feeds.cdr.delimiter=;;", "feeds.cdr.delimiter: expected one character"),
+    ("feeds.cdr.dedup.time=begin", "feeds.cdr.dedup: 'begin' is not one of the feed's fields"),
+    ("feeds.cdr.outcome.codes.dropped=41", "feeds.cdr.outcome.codes.dropped: expected a list"),
+    ("feeds.cdr.fields.imei.source=imsi", "feeds.cdr.fields: two fields read the same source column"),
+])
+def test_bad_feed_layout_is_named(override, message):
+    with pytest.raises(ConfigError) as error:
+        local(override)
+    assert str(error.value).startswith(message), str(error.value)
+
+
+def test_a_feed_without_its_type_is_named(conf_dir):
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\n" + PATHS_SECTION + RUNTIME_SECTION
+                      + "feeds:\n  cdr:\n    fields:\n      imsi_2: {source: imsi_2}\n")
+    with pytest.raises(ConfigError, match=r"^feeds.cdr.fields.imsi_2.type: missing value$"):
+        load_config(path)
+
+
+def test_include_is_merged_under_the_including_file(conf_dir):
+    write_conf(conf_dir, "extra.yaml", "logging:\n  level: DEBUG\n  format: json\n")
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\ninclude: [extra.yaml]\n" + PATHS_SECTION
+                      + RUNTIME_SECTION + "logging:\n  format: text\n")
+    config = load_config(path)
+    assert (config.logging.level, config.logging.format) == ("DEBUG", "text")  # the includer wins

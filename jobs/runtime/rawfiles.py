@@ -1,0 +1,208 @@
+"""Raw export files of a run date: listing, header probing and the checks that name a bad file.
+
+Listing and probing go through Hadoop's FileSystem API in the driver's JVM, so ``file:``,
+``hdfs://`` and every other Hadoop file system behave the same. Work here is per file (a listing
+and the first line of each), never per row. :func:`check_header` is pure Python and holds every
+rule that decides whether a file's layout matches its feed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from jobs.runtime.config import Feed
+
+# Delimiters a misconfigured export commonly uses instead of the declared one.
+COMMON_DELIMITERS = (";", ",", "\t", "|")
+MAX_HEADER_BYTES = 1 << 20
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One file of a feed's date directory: ``path`` as Hadoop prints it (what readers take),
+    ``uri`` as Spark's ``_metadata.file_path`` spells it (escaped), ``size`` in bytes."""
+
+    path: str
+    uri: str
+    size: int
+
+
+@dataclass
+class FileProfile:
+    """What ingest knows about a file before and after reading it.
+
+    ``problem`` is ``None`` for a good file. ``field_index`` maps each curated field to its
+    0-based position in the file's header (``None`` when the header lacks it).
+    """
+
+    path: str
+    size: int
+    uri: str = ""
+    header: Optional[str] = None
+    field_index: Dict[str, Optional[int]] = field(default_factory=dict)
+    field_count: Optional[int] = None
+    problem: Optional[str] = None
+    read: bool = True                 # False: nothing to read (empty file, unreadable first line)
+    salvaged: bool = False            # read past a corruption (truncated gzip...)
+    warnings: List[str] = field(default_factory=list)
+
+
+def display_delimiter(delimiter: str) -> str:
+    return {"\t": "TAB", " ": "SPACE"}.get(delimiter, delimiter)
+
+
+def check_header(raw: Optional[bytes], feed: Feed, path: str, size: int, uri: str = "") -> FileProfile:
+    """Check a file's first line against its feed's layout.
+
+    Parameters
+    ----------
+    raw
+        The first line's bytes without the line break, or ``None`` when the file has no line.
+    feed
+        The feed's layout from conf.
+    path, size, uri
+        The file, for the profile (``uri`` defaults to ``path``).
+
+    Returns
+    -------
+    FileProfile
+        With ``problem`` set when the file cannot be read as this feed: empty, binary, a header
+        split by another delimiter, or required columns missing. Optional columns that are
+        missing only give a warning (their values will be null).
+    """
+    profile = FileProfile(path=path, size=size, uri=uri or path)
+    if raw is None or size == 0:
+        profile.problem, profile.read = "empty file (no header, no records)", False
+        return profile
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[len(_UTF8_BOM):]
+    if b"\x00" in raw or _control_share(raw) > 0.05:
+        profile.problem = "not a text file: the first line holds binary bytes"
+        return profile
+    text = _decode(raw, feed)
+    if text is None:
+        profile.problem = f"not a text file: the first line is not {feed.encoding} text"
+        return profile
+    names = [name.strip() for name in text.split(feed.delimiter)]
+    wanted = {rule.source: name for name, rule in feed.fields.items()}
+    if len(names) == 1:
+        other = next((d for d in COMMON_DELIMITERS if d != feed.delimiter and len(text.split(d)) > 1
+                      and set(text.split(d)) & set(wanted)), None)
+        if other is not None:
+            profile.problem = (f"wrong delimiter: the header splits on '{display_delimiter(other)}', "
+                               f"the feed declares '{display_delimiter(feed.delimiter)}'")
+            return profile
+    positions = {source: i for i, source in reversed(list(enumerate(names)))}
+    if not set(positions) & set(wanted):
+        profile.problem = f"no header: the first line names none of the feed's columns ({_clip(text)})"
+        return profile
+    missing_required = [rule.source for rule in feed.fields.values()
+                        if rule.required and rule.source not in positions]
+    if missing_required:
+        profile.problem = f"missing columns: {', '.join(missing_required)}"
+        return profile
+    missing_optional = [rule.source for rule in feed.fields.values() if rule.source not in positions]
+    if missing_optional:
+        profile.warnings.append(f"optional columns absent, left null: {', '.join(missing_optional)}")
+    duplicated = sorted({n for n in names if names.count(n) > 1 and n in wanted})
+    if duplicated:
+        profile.warnings.append(f"columns named twice, the first is read: {', '.join(duplicated)}")
+    profile.header = text
+    profile.field_count = len(names)
+    profile.field_index = {name: positions.get(rule.source) for name, rule in feed.fields.items()}
+    return profile
+
+
+def _decode(raw: bytes, feed: Feed) -> Optional[str]:
+    for encoding in filter(None, (feed.encoding, feed.fallback_encoding)):
+        try:
+            return raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
+
+
+def _control_share(raw: bytes) -> float:
+    controls = sum(1 for b in raw if b < 0x20 and b not in (0x09, 0x0d))
+    return controls / max(len(raw), 1)
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[:width] + "..."
+
+
+# --------------------------------------------------------------------------------------------
+# Hadoop file system access (driver JVM)
+# --------------------------------------------------------------------------------------------
+def list_files(spark, directory: str, suffixes) -> List[RawFile]:
+    """Files under ``directory`` (recursively) whose names end with one of ``suffixes``.
+
+    Hidden and marker files (``.part-*.crc``, ``_SUCCESS``) are skipped. A missing directory
+    gives an empty list.
+    """
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(directory)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(path):
+        return []
+    found, iterator = [], fs.listFiles(path, True)
+    while iterator.hasNext():
+        status = iterator.next()
+        name = status.getPath().getName()
+        if name.startswith((".", "_")) or not name.lower().endswith(tuple(s.lower() for s in suffixes)):
+            continue
+        found.append(RawFile(path=status.getPath().toString(), uri=normal_uri(status.getPath().toUri().toString()),
+                             size=int(status.getLen())))
+    return sorted(found, key=lambda f: f.path)
+
+
+def read_first_line(spark, path: str) -> Optional[bytes]:
+    """The first line of a file (decompressed by its extension, as Spark reads it), or ``None``.
+
+    Raises
+    ------
+    Exception
+        The JVM's error when the file cannot be decompressed (e.g. "not in gzip format").
+    """
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    stream = hpath.getFileSystem(conf).open(hpath)
+    try:
+        codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(conf).getCodec(hpath)
+        source = codec.createInputStream(stream) if codec is not None else stream
+        reader = jvm.org.apache.hadoop.util.LineReader(source)
+        line = jvm.org.apache.hadoop.io.Text()
+        if reader.readLine(line, MAX_HEADER_BYTES, MAX_HEADER_BYTES) == 0:
+            return None
+        return bytes(line.copyBytes())
+    finally:
+        stream.close()
+
+
+def java_error_line(error: Exception) -> str:
+    """The first line of a JVM exception's message, without py4j's wrapping."""
+    text = str(getattr(error, "java_exception", error))
+    return text.strip().splitlines()[0][:300] if text.strip() else type(error).__name__
+
+
+_FAILED_FILE = re.compile(r"Encountered error while reading file (\S+?)\.?\s+SQLSTATE|"
+                          r"Encountered error while reading file (\S+?)\.\s")
+
+
+def failed_file(error: Exception) -> Optional[str]:
+    """The file named by Spark's ``FAILED_READ_FILE`` error in ``error``, or ``None``."""
+    match = _FAILED_FILE.search(str(error))
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two spellings of a file URI name the same file (``file:/x`` == ``file:///x``)."""
+    return normal_uri(a) == normal_uri(b)
+
+
+def normal_uri(uri: str) -> str:
+    """One spelling per file URI, for lookups (``file:///x`` -> ``file:/x``)."""
+    return re.sub(r"^file:/+", "file:/", uri)

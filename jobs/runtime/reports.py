@@ -1,0 +1,28 @@
+"""Reports of a run (JSON, HTML) under ``paths.reports``, through Hadoop's file system API so the
+same code writes to a local directory or HDFS."""
+from __future__ import annotations
+
+from jobs.runtime.job import JobContext
+
+
+def report_path(ctx: JobContext, job: str, suffix: str) -> str:
+    """``<paths.reports>/<job>/<run date><suffix>``."""
+    return f"{ctx.config.resolve(ctx.config.paths.reports)}/{job}/{ctx.run_date.isoformat()}{suffix}"
+
+
+def write_json_report(ctx: JobContext, job: str, text: str, suffix: str = ".json") -> str:
+    """Write (replace) a run's report and return its path."""
+    return write_text(ctx.spark, report_path(ctx, job, suffix), text)
+
+
+def write_text(spark, path: str, text: str) -> str:
+    """Write ``text`` (UTF-8) to ``path``, replacing it; parent directories are created."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    stream = fs.create(hpath, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+    return path

@@ -1,0 +1,102 @@
+"""Raw lines to bronze rows: one row per record line, split by the feed's layout, with lineage.
+
+Bronze keeps the data as the vendor wrote it: every field is text, the line itself is kept
+byte for byte in ``_line`` (a Latin-1 byte in a UTF-8 feed stays what it was), and a line that
+does not split into the header's number of fields is kept like any other (cleanse quarantines
+it). Only header lines are left out; ingest counts them.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional, Sequence
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+LINE, SOURCE_FILE = "_line", "_source_file"
+FIELD_COUNT, EXPECTED_FIELD_COUNT, FILE_PROBLEM = "_field_count", "_expected_field_count", "_file_problem"
+RUN_ID, INGEST_TIME = "_ingest_run_id", "_ingest_time"
+LINEAGE = (LINE, FIELD_COUNT, EXPECTED_FIELD_COUNT, FILE_PROBLEM, SOURCE_FILE, RUN_ID, INGEST_TIME)
+
+FILE_PROFILE_SCHEMA = T.StructType([
+    T.StructField(SOURCE_FILE, T.StringType(), False),
+    T.StructField("_header", T.StringType(), True),
+    T.StructField("_field_index", T.MapType(T.StringType(), T.IntegerType()), True),
+    T.StructField(EXPECTED_FIELD_COUNT, T.IntegerType(), True),
+    T.StructField(FILE_PROBLEM, T.StringType(), True),
+])
+
+
+def decoded_line(line: Column, encoding: str, fallback_encoding: Optional[str]) -> Column:
+    """The line as text: UTF-8 lines as they are, other encodings decoded from the bytes; a line
+    that is not valid in ``encoding`` is decoded with ``fallback_encoding`` (Latin-1 bytes in a
+    UTF-8 feed)."""
+    utf8 = encoding.upper().replace("_", "-") in ("UTF-8", "UTF8")
+    text = line if utf8 else F.decode(line.cast("binary"), encoding)
+    if utf8 and fallback_encoding:
+        return F.when(F.is_valid_utf8(line), line).otherwise(F.decode(line.cast("binary"), fallback_encoding))
+    return text
+
+
+def split_fields(text: Column, delimiter: str) -> Column:
+    """All fields of a delimited line (empty fields kept, trailing ones too)."""
+    return F.split(text, re.escape(delimiter), -1)
+
+
+def lines_to_bronze(fields: Sequence[str], delimiter: str, encoding: str, fallback_encoding: Optional[str],
+                    profiles: DataFrame, run_id: str):
+    """Curried step: raw lines (``_line``, ``_source_file``) to bronze rows.
+
+    Parameters
+    ----------
+    fields
+        The feed's curated field names, in conf order.
+    delimiter, encoding, fallback_encoding
+        The feed's layout.
+    profiles
+        One row per file (:data:`FILE_PROFILE_SCHEMA`): its header line, where each field sits in
+        it, the header's field count, and the file's problem (null for a good file). Small: it is
+        broadcast.
+    run_id
+        The ingest run, stamped on every row with the ingest time.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+        Rows with one text column per field (null where the line or the header lacks it, and
+        for every field of a file with a problem), then the lineage columns :data:`LINEAGE`.
+        The header line of each good file is left out.
+    """
+    def step(lines: DataFrame) -> DataFrame:
+        joined = lines.join(F.broadcast(profiles), on=SOURCE_FILE, how="left")
+        text = F.col("_text")
+        parts = F.col("_parts")
+        with_parts = joined.withColumn("_text", decoded_line(F.col(LINE), encoding, fallback_encoding)).withColumn(
+            "_parts", split_fields(text, delimiter))
+        body = with_parts.where(F.col("_header").isNull() | (text != F.col("_header")))
+
+        def field(name: str) -> Column:
+            index = F.try_element_at(F.col("_field_index"), F.lit(name))
+            return F.when(F.col(FILE_PROBLEM).isNull(), F.try_element_at(parts, index + 1)).alias(name)
+
+        return body.select(
+            *[field(name) for name in fields],
+            F.col(LINE),
+            F.size(parts).alias(FIELD_COUNT),
+            F.col(EXPECTED_FIELD_COUNT),
+            F.col(FILE_PROBLEM),
+            F.col(SOURCE_FILE),
+            F.lit(run_id).alias(RUN_ID),
+            F.current_timestamp().alias(INGEST_TIME),
+        )
+    return step
+
+
+def profile_rows(profiles) -> list:
+    """``FileProfile`` objects as rows of :data:`FILE_PROFILE_SCHEMA`."""
+    return [(p.uri or p.path, p.header, _index(p.field_index), p.field_count, p.problem) for p in profiles]
+
+
+def _index(field_index: Dict[str, Optional[int]]) -> Dict[str, int]:
+    return {name: i for name, i in field_index.items() if i is not None}
