@@ -92,9 +92,7 @@ def test_no_jars_dir_adds_no_jars():
 
 def test_relative_jars_dir_is_resolved_against_the_project(tmp_path, project_root):
     # a copy of the project's conf/ in another project directory, with its own jars cache
-    (tmp_path / "conf").mkdir()
-    for name in ("base.yaml", "local.yaml"):
-        shutil.copy(project_root / "conf" / name, tmp_path / "conf" / name)
+    shutil.copytree(project_root / "conf", tmp_path / "conf")
     jars = fake_jars(tmp_path / ".jars", ["delta-spark.jar"])
     config = load_config(str(tmp_path / "conf" / "local.yaml"))
     assert config.runtime.jars_dir == ".jars"
