@@ -34,11 +34,16 @@ def flag(condition: Union[Column, str], reason: str):
     """
     failing = F.expr(condition) if isinstance(condition, str) else condition
 
+    # The previous reasons are referenced once, so Catalyst collapses a chain of flags into one
+    # projection (CollapseProject) whose concats it flattens (CombineConcats); the form
+    # ``when(c, array_append(r)).otherwise(r)`` names ``r`` twice and leaves one projection per
+    # flag, a plan too deep to compile.
+    appended = F.when(F.coalesce(failing, F.lit(False)), F.array(F.lit(reason))).otherwise(
+        F.array().cast("array<string>"))
+
     def step(df: DataFrame) -> DataFrame:
         df = with_reasons(df)
-        return df.withColumn(REASONS, F.when(F.coalesce(failing, F.lit(False)),
-                                             F.array_append(F.col(REASONS), F.lit(reason)))
-                             .otherwise(F.col(REASONS)))
+        return df.withColumn(REASONS, F.concat(F.col(REASONS), appended))
     return step
 
 

@@ -1,0 +1,97 @@
+"""Probe duplicates: records of one event seen by two probes are clustered by key and time, the
+smallest id survives whatever the input order, and every record is either a survivor or a duplicate."""
+from datetime import datetime, timedelta
+
+import pytest
+
+from transformations.cleansing.duplicates import mark_probe_duplicates, split_duplicates
+
+T0 = datetime(2026, 3, 1, 12, 0, 0)
+SCHEMA = "record_id string, calling string, called string, start_time timestamp"
+MARK = mark_probe_duplicates(["calling", "called"], "start_time", 5, "record_id")
+
+
+def at(seconds):
+    return T0 + timedelta(seconds=seconds)
+
+
+def marks(df):
+    return {r.record_id: r.duplicate_of for r in df.transform(MARK).collect()}
+
+
+def test_a_pair_one_second_apart_keeps_the_smallest_id_whatever_the_order(spark):
+    rows = [("b-2", "+33612345678", "+33698765432", at(0)), ("a-1", "+33612345678", "+33698765432", at(1))]
+    expected = {"a-1": None, "b-2": "a-1"}   # a-1 survives although it is the later record
+    assert marks(spark.createDataFrame(rows, SCHEMA)) == expected
+    assert marks(spark.createDataFrame(rows[::-1], SCHEMA)) == expected
+    assert marks(spark.createDataFrame(rows, SCHEMA).repartition(2, "record_id")) == expected
+    assert marks(spark.createDataFrame(rows[::-1], SCHEMA).repartition(3)) == expected
+
+
+def test_a_chain_within_the_tolerance_is_one_cluster(spark):
+    rows = [("r3", "A", "B", at(8)), ("r1", "A", "B", at(4)), ("r2", "A", "B", at(0))]
+    # 0 s, 4 s, 8 s: each gap is 4 s <= 5 s, although 0 s and 8 s are 8 s apart.
+    assert marks(spark.createDataFrame(rows, SCHEMA)) == {"r1": None, "r2": "r1", "r3": "r1"}
+
+
+def test_a_gap_larger_than_the_tolerance_starts_a_new_cluster(spark):
+    rows = [("r1", "A", "B", at(0)), ("r2", "A", "B", at(10)), ("r3", "A", "B", at(15)), ("r4", "A", "B", at(21))]
+    # 0 | 10, 15 (gap 5: inclusive) | 21 (gap 6)
+    assert marks(spark.createDataFrame(rows, SCHEMA)) == {"r1": None, "r2": None, "r3": "r2", "r4": None}
+
+
+def test_different_keys_and_null_keys_never_match(spark):
+    rows = [("r1", "A", "B", at(0)), ("r2", "A", "C", at(1)),      # other called party
+            ("r3", "A", None, at(0)), ("r4", "A", None, at(1)),    # null key: no duplicate
+            ("r5", None, None, at(0)), ("r6", None, None, at(0)),
+            ("r7", "A", "B", None), ("r8", "A", "B", None),        # null time: no duplicate
+            (None, "A", "B", at(2))]                               # null id: no duplicate
+    assert marks(spark.createDataFrame(rows, SCHEMA)) == {
+        "r1": None, "r2": None, "r3": None, "r4": None, "r5": None, "r6": None, "r7": None, "r8": None,
+        None: None}
+
+
+def test_exact_copies_one_survives(spark):
+    rows = [("r1", "A", "B", at(0)), ("r1", "A", "B", at(0))]
+    out = spark.createDataFrame(rows, SCHEMA).transform(MARK)
+    assert sorted((r.duplicate_of or "") for r in out.collect()) == ["", "r1"]
+
+
+def test_numeric_seconds_and_integer_ids(spark):
+    df = spark.createDataFrame([(3, "A", 100.0), (1, "A", 104.5), (2, "A", 110.0), (5, "B", 100.2)],
+                               "id long, key string, t double")
+    out = df.transform(mark_probe_duplicates(["key"], "t", 5.0, "id", flag_column="dup"))
+    assert dict(out.dtypes)["dup"] == "bigint"
+    assert {r.id: r.dup for r in out.collect()} == {3: 1, 1: None, 2: None, 5: None}
+
+
+def test_split_accounts_for_every_row(spark):
+    rows = [("r1", "A", "B", at(0)), ("r2", "A", "B", at(1)), ("r3", "A", "B", at(2)),
+            ("r4", "A", "C", at(0)), ("r5", None, "B", at(0)), ("r6", "A", "B", at(60))]
+    df = spark.createDataFrame(rows, SCHEMA)
+    survivors, duplicates = split_duplicates(df.transform(MARK))
+    assert survivors.columns == df.columns
+    assert sorted(r.record_id for r in survivors.collect()) == ["r1", "r4", "r5", "r6"]
+    assert sorted((r.record_id, r.duplicate_of) for r in duplicates.collect()) == [("r2", "r1"), ("r3", "r1")]
+    assert survivors.count() + duplicates.count() == df.count() == 6
+
+
+def test_output_columns_and_plan_one_shuffle_no_join(spark):
+    df = spark.createDataFrame([("r1", "A", "B", at(0))], SCHEMA)
+    out = df.transform(MARK)
+    assert out.columns == df.columns + ["duplicate_of"]
+    plan = out._jdf.queryExecution().executedPlan().toString()
+    assert plan.count("Exchange") == 1 and "Join" not in plan
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError):
+        mark_probe_duplicates([], "t", 5, "id")
+    with pytest.raises(ValueError):
+        mark_probe_duplicates(["k"], "t", -1, "id")
+
+
+def test_text_time_column_is_refused(spark):
+    df = spark.createDataFrame([("r1", "A", "2026-03-01")], "id string, k string, t string")
+    with pytest.raises(TypeError, match="timestamp"):
+        df.transform(mark_probe_duplicates(["k"], "t", 5, "id"))

@@ -1,0 +1,63 @@
+"""Row structure (bad file, wrong field count) and the conf-driven rules of a whole feed."""
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from jobs.runtime.config import load_config
+from tests.conftest import LOCAL_CONF
+from transformations.cleansing.reasons import REASONS
+from transformations.cleansing.rules import RULES, cleanse_feed, identifier_fields
+from transformations.cleansing.structure import flag_structure, keep_structural_reason_only
+
+FEEDS = load_config(str(LOCAL_CONF)).feeds
+
+
+def test_flag_structure_names_bad_files_and_wrong_field_counts(spark):
+    df = spark.createDataFrame([(1, 3, 3, None), (2, 2, 3, None), (3, 4, 3, None), (4, 1, 3, "binary garbage")],
+                               "id int, _field_count int, _expected_field_count int, _file_problem string")
+    actual = df.transform(flag_structure()).select("id", REASONS)
+    expected = spark.createDataFrame([(1, []), (2, ["wrong_field_count"]), (3, ["wrong_field_count"]),
+                                      (4, ["bad_file"])], f"id int, {REASONS} array<string>")
+    assert_df_equality(actual, expected, ignore_nullable=True)
+
+
+def test_a_structural_reason_replaces_the_field_reasons_it_causes(spark):
+    df = spark.createDataFrame([(1, ["wrong_field_count", "imsi_missing"]), (2, ["imsi_missing", "imei_luhn"]),
+                                (3, [])], f"id int, {REASONS} array<string>")
+    actual = keep_structural_reason_only(df)
+    expected = spark.createDataFrame([(1, ["wrong_field_count"]), (2, ["imsi_missing", "imei_luhn"]), (3, [])],
+                                     f"id int, {REASONS} array<string>")
+    assert_df_equality(actual, expected, ignore_nullable=True)
+
+
+def test_every_field_type_in_conf_has_a_rule():
+    used = {rule.type for feed in FEEDS.values() for rule in feed.fields.values()}
+    assert used <= set(RULES)
+    assert identifier_fields(FEEDS["cdr"]) == ["calling_number", "called_number", "imsi", "imei"]
+    assert identifier_fields(FEEDS["weather"]) == []
+
+
+def bronze_weather(spark, rows):
+    schema = ("observed_at string, area_id string, temperature_c string, rain_mm_h string, wind_kmh string, "
+              "_field_count int, _expected_field_count int, _file_problem string")
+    return spark.createDataFrame([r + (None,) * (5 - len(r)) + (len(r), 5, None) for r in rows], schema)
+
+
+def test_cleanse_feed_types_every_field_and_keeps_the_raw_text(spark):
+    rows = [("2026-11-21 08:00", "3", "12,5", "0", "15"),      # winter: Paris is UTC+1
+            ("2026-07-01 08:00", "3", "-999", "0.2", "-"),     # summer: UTC+2; sentinel temperature
+            ("2026-11-21 25:00", "x", "1", "", "1")]
+    actual = bronze_weather(spark, rows).transform(cleanse_feed(FEEDS["weather"]))
+    assert set(actual.columns) >= {"raw_observed_at", "raw_temperature_c", "observed_at", "local_hour"}
+    expected = spark.createDataFrame([
+        ("2026-11-21 07:00:00", 8, 3, 12.5, 0.0, 15.0, []),
+        ("2026-07-01 06:00:00", 8, 3, None, 0.2, None, ["temperature_c_sentinel"]),
+        (None, None, None, 1.0, None, 1.0, ["observed_at_unparseable", "area_id_not_a_number", "rain_mm_h_missing"]),
+    ], f"observed_at string, local_hour int, area_id int, temperature_c double, rain_mm_h double, wind_kmh double, "
+       f"{REASONS} array<string>").withColumn("observed_at", F.to_timestamp("observed_at"))
+    assert_df_equality(actual.select(*expected.columns), expected, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_cleanse_feed_keeps_only_the_structural_reason_of_a_short_line(spark):
+    short = bronze_weather(spark, [("2026-11-21 08:00", "3", "-999", "0")])   # a field short: wind is null
+    rows = short.transform(cleanse_feed(FEEDS["weather"])).select(REASONS).collect()
+    assert [r[REASONS] for r in rows] == [["wrong_field_count"]]

@@ -1,0 +1,95 @@
+"""Text functions: every kind of blank is trimmed, tokens become null, Latin-1 bytes are repaired."""
+from chispa import assert_column_equality
+from pyspark.sql import functions as F
+
+from transformations.cleansing.text import (DEFAULT_NULL_TOKENS, decode_fallback, has_invalid_utf8,
+                                            null_if_token, trimmed)
+
+NBSP, NNBSP, BOM = "\u00a0", "\u202f", "\ufeff"
+
+
+def test_trimmed_strips_tabs_cr_lf_and_non_breaking_spaces_but_keeps_inner_blanks(spark):
+    df = spark.createDataFrame([
+        ("  abc  ", "abc"),
+        ("\tabc\r\n", "abc"),
+        (f"{NBSP}Forfait{NBSP}Illimité{NBSP}", f"Forfait{NBSP}Illimité"),
+        (f"{NNBSP}{BOM} a  b \t", "a  b"),
+        (" \t\r\n" + NBSP, ""),
+        ("", ""),
+        (None, None),
+    ], "raw string, expected string")
+    assert_column_equality(df.withColumn("actual", trimmed(F.col("raw"))), "actual", "expected")
+
+
+def test_default_tokens_are_the_feed_conventions():
+    assert DEFAULT_NULL_TOKENS == ("", "-", "NULL", "\\N")
+    assert len(DEFAULT_NULL_TOKENS[3]) == 2   # backslash and N, not a newline
+
+
+def test_null_if_token_nulls_tokens_case_insensitively_and_trims_the_rest(spark):
+    df = spark.createDataFrame([
+        ("", None),
+        ("   ", None),            # blank only: "" after trimming
+        (None, None),
+        ("-", None),
+        ("  - ", None),
+        ("NULL", None),
+        ("null", None),
+        ("Null", None),
+        ("\\N", None),
+        (f"\t\\N{NBSP}", None),
+        ("\\n", None),            # case-insensitive like NULL
+        ("N", "N"),
+        ("--", "--"),
+        ("NULLABLE", "NULLABLE"),
+        ("0", "0"),
+        ("  Prépayé ", "Prépayé"),
+    ], "raw string, expected string")
+    assert_column_equality(df.withColumn("actual", null_if_token(F.col("raw"))), "actual", "expected")
+
+
+def test_null_if_token_with_own_tokens_keeps_empty_string_when_not_a_token(spark):
+    df = spark.createDataFrame([
+        ("  ", ""),
+        ("n/a", None),
+        (" N/A ", None),
+        ("-", "-"),
+        ("NULL", "NULL"),
+        (None, None),
+    ], "raw string, expected string")
+    actual = df.withColumn("actual", null_if_token(F.col("raw"), tokens=("N/A",)))
+    assert_column_equality(actual, "actual", "expected")
+    no_tokens = df.withColumn("actual", null_if_token(F.col("raw"), tokens=()))
+    assert [r.actual for r in no_tokens.collect()] == ["", "n/a", "N/A", "-", "NULL", None]
+
+
+def latin1_bytes(text):
+    """How the raw feed's bytes arrive: a string column holding ISO-8859-1 bytes."""
+    return F.encode(F.lit(text), "ISO-8859-1").cast("string")
+
+
+def test_decode_fallback_repairs_latin1_bytes_and_keeps_valid_utf8(spark):
+    expected = spark.createDataFrame([
+        (1, "Forfait Illimité"),
+        (2, "Prépayé"),
+        (3, "Série Limitée"),
+        (4, None),
+        (5, "plain ascii"),
+    ], "id int, expected string")
+    df = (expected
+          .withColumn("raw", F.when(F.col("id") == 1, latin1_bytes("Forfait Illimité"))
+                      .when(F.col("id") == 2, F.lit("Prépayé"))                  # valid UTF-8
+                      .when(F.col("id") == 3, latin1_bytes("Série Limitée"))
+                      .when(F.col("id") == 5, latin1_bytes("plain ascii"))))    # ASCII: valid UTF-8 too
+    result = df.withColumn("actual", decode_fallback(F.col("raw")))
+    assert_column_equality(result, "actual", "expected")
+    # the raw Latin-1 column really is broken before the repair
+    assert result.where("id = 1").first().raw != "Forfait Illimité"
+
+
+def test_has_invalid_utf8_is_false_for_valid_text_and_null(spark):
+    df = (spark.createDataFrame([(1, True), (2, False), (3, False), (4, False)], "id int, expected boolean")
+          .withColumn("raw", F.when(F.col("id") == 1, latin1_bytes("Illimité"))
+                      .when(F.col("id") == 2, F.lit("Illimité"))
+                      .when(F.col("id") == 3, F.lit(""))))
+    assert_column_equality(df.withColumn("actual", has_invalid_utf8(F.col("raw"))), "actual", "expected")

@@ -1,0 +1,121 @@
+"""Probe duplicates: the same event recorded by two probes, a few seconds apart.
+
+Records with equal keys (calling number, called number, type...) whose times chain within a
+tolerance form a cluster; the record with the smallest id survives, the others point to it. The
+whole computation is two windows over one shuffle by the keys: no join, no action.
+"""
+from __future__ import annotations
+
+from typing import Sequence, Tuple
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+DUPLICATE_OF = "duplicate_of"
+_PREFIX = "__dup_"
+
+
+def _seconds(df: DataFrame, time_column: str) -> Tuple[Column, float]:
+    """The time column as a number and the factor turning seconds into its unit."""
+    data_type = df.schema[time_column].dataType
+    column = F.col(time_column)
+    if isinstance(data_type, T.TimestampType):
+        return F.unix_micros(column), 1_000_000.0
+    if isinstance(data_type, T.TimestampNTZType):
+        return F.unix_micros(column.cast("timestamp")), 1_000_000.0
+    if isinstance(data_type, T.DateType):
+        return F.unix_date(column).cast("bigint") * 86_400, 1.0
+    if isinstance(data_type, T.NumericType):
+        return column, 1.0
+    raise TypeError(f"{time_column} must be a timestamp, date or number (seconds), not {data_type.simpleString()}")
+
+
+def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_seconds: float, id_column: str,
+                          flag_column: str = DUPLICATE_OF):
+    """Curried step marking the records that repeat an event already seen by another probe.
+
+    Within equal ``keys``, records sorted by time form one cluster as long as each is at most
+    ``tolerance_seconds`` after the previous one (a chain: 0 s, 4 s, 8 s with a tolerance of 5 s is
+    one cluster); a larger gap starts a new cluster. The survivor of a cluster is its record with
+    the smallest ``id_column``; every other record gets ``flag_column`` = the survivor's id. The
+    result does not depend on the input order or partitioning.
+
+    Parameters
+    ----------
+    keys
+        Columns that must be equal. A record with a null key (or a null time or id) is never a
+        duplicate and never the survivor of anything: null matches nothing.
+    time_column
+        Timestamp, date, or number of seconds.
+    tolerance_seconds
+        Largest gap (inclusive) between consecutive records of one cluster.
+    id_column
+        Unique record id; the smallest (in its type's order) survives. Equal ids and times are
+        still split deterministically: one survives, the other points to the same id.
+    flag_column
+        Column to add (type of ``id_column``): null for survivors and for records without
+        duplicates.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+        The input columns plus ``flag_column``. Never drops a row.
+
+    Raises
+    ------
+    ValueError
+        For no keys or a negative tolerance.
+    """
+    keys = list(keys)
+    if not keys:
+        raise ValueError("mark_probe_duplicates needs at least one key column")
+    if tolerance_seconds < 0:
+        raise ValueError(f"tolerance_seconds must be >= 0, not {tolerance_seconds}")
+
+    def step(df: DataFrame) -> DataFrame:
+        time, per_second = _seconds(df, time_column)
+        ident = F.col(id_column)
+        eligible = ident.isNotNull() & F.col(time_column).isNotNull()
+        for key in keys:
+            eligible = eligible & F.col(key).isNotNull()
+        # Records that cannot match anything are spread over their own window partitions instead
+        # of piling up in the partition of the null key.
+        salt, t, cluster, rank, survivor = (f"{_PREFIX}{n}" for n in ("salt", "t", "cluster", "rank", "survivor"))
+        # (xxhash64 is never null, so they never share a partition with eligible records.)
+        salted = F.when(~eligible, F.xxhash64(ident, F.col(time_column), *[F.col(k) for k in keys]))
+        by_key = Window.partitionBy(*keys, salt).orderBy(F.col(t).asc_nulls_first(), ident.asc_nulls_last())
+        gap = F.col(t) - F.lag(F.col(t)).over(by_key)
+        # 1 where a cluster starts: first record of its key, or a gap over the tolerance (one lag).
+        starts = F.when(F.coalesce(gap <= F.lit(tolerance_seconds * per_second), F.lit(False)), 0).otherwise(1)
+        # Same partitioning plus the cluster: satisfied by the shuffle of by_key, only a sort more.
+        by_cluster = Window.partitionBy(*keys, salt, cluster).orderBy(ident.asc(), F.col(t).asc())
+        return (df
+                .withColumns({salt: salted, t: time})
+                .withColumn(cluster, F.sum(starts).over(by_key.rowsBetween(Window.unboundedPreceding,
+                                                                           Window.currentRow)))
+                .withColumns({rank: F.row_number().over(by_cluster),
+                              survivor: F.first(ident).over(by_cluster)})
+                .withColumn(flag_column, F.when(eligible & (F.col(rank) > 1), F.col(survivor)))
+                .drop(salt, t, cluster, rank, survivor))
+    return step
+
+
+def split_duplicates(df: DataFrame, flag_column: str = DUPLICATE_OF) -> Tuple[DataFrame, DataFrame]:
+    """Split a DataFrame marked by :func:`mark_probe_duplicates` into survivors and duplicates.
+
+    Parameters
+    ----------
+    df
+        DataFrame with ``flag_column``.
+    flag_column
+        The column naming the survivor of a duplicate (null for survivors).
+
+    Returns
+    -------
+    tuple of DataFrame
+        (rows with a null ``flag_column``, without that column; rows with it set, with it). Every
+        row lands in exactly one of the two.
+    """
+    marked = F.col(flag_column).isNotNull()
+    return df.where(~marked).drop(flag_column), df.where(marked)

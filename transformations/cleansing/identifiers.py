@@ -1,0 +1,377 @@
+"""Subscriber and network identifiers: MSISDN to E.164, IMSI, IMEI (Luhn check digit) and cell ids.
+
+Every function here is a native Column expression (regular expressions, ``substring``,
+``translate``): nothing is evaluated per row in Python and nothing raises under ANSI for bad text.
+"""
+from __future__ import annotations
+
+from functools import reduce
+from operator import add
+from typing import Sequence, Union
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from transformations.cleansing.reasons import flag
+from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, null_if_token
+
+ColumnOrName = Union[Column, str]
+
+# Characters people write inside phone numbers, besides blanks (incl. NBSP).
+_MSISDN_PUNCTUATION = r"[.\-()/]"
+# "+44 (0)7911 123456", "+33 (0)6 ...": the trunk zero some people write after the country code.
+_TRUNK_NOTE = r"^(\+|00)([1-9][0-9]{0,2})\(0\)"
+E164 = r"^\+[1-9][0-9]{7,14}$"
+
+IMSI = r"^[1-9][0-9]{13,14}$"           # MCC (3, not 0xx) + MNC (2-3) + MSIN (9-10)
+_IMEI = r"^[0-9]{15}$"
+_IMEISV = r"^[0-9]{16}$"
+# Luhn: the digit sum of 2*d for d = 0..9.
+_DOUBLED_DIGIT_SUM = "0246813579"
+
+_CELL_ID = r"^([0-9]{3})([-_:])([0-9]{2,3})\2([0-9]+)\2([0-9]+)$"
+CELL_ID_TYPE = "struct<mcc:string,mnc:string,lac:int,ci:bigint>"
+
+
+def _col(column: ColumnOrName) -> Column:
+    return F.col(column) if isinstance(column, str) else column
+
+
+def _digits_setting(name: str, value: str, allow_empty: bool) -> str:
+    if not (value.isdigit() and value.isascii()) and not (allow_empty and value == ""):
+        raise ValueError(f"{name} must be a string of digits, not {value!r}")
+    return value
+
+
+def _digit(text: Column, position: int) -> Column:
+    """The digit at 1-based ``position`` as an int (ASCII arithmetic: no cast that could raise)."""
+    return F.ascii(F.substring(text, position, 1)) - 48
+
+
+def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 9, trunk_prefix: str = "0",
+                   international_prefix: str = "00") -> Column:
+    """Normalise a phone number as written in the feeds to E.164 (``"+33612345678"``).
+
+    Blanks (incl. NBSP) and ``. - ( ) /`` are removed first, and a ``(0)`` written right after an
+    international country code (``"+44 (0)7911 123456"``) is dropped. The remaining text must be
+    digits, optionally after one leading '+'. Shapes read, for ``country_code="33"`` and the
+    national number ``612345678``:
+
+    - international: ``"+33612345678"``, ``"+33 6 12 34 56 78"``, ``"0033612345678"``, and
+      foreign numbers ``"+447911123456"``, ``"00447911123456"`` (kept as they are);
+    - national with trunk prefix: ``"0612345678"``, ``"06 12 34 56 78"`` (trunk prefix followed by
+      exactly ``national_length`` digits);
+    - country code without '+': ``"33612345678"``, only when the text has exactly
+      ``len(country_code) + national_length`` digits;
+    - trunk zero lost: ``"612345678"``, exactly ``national_length`` digits not starting with the
+      trunk prefix.
+
+    Parameters
+    ----------
+    raw
+        String Column (or column name).
+    country_code
+        The home country calling code, digits without '+' (``"33"``).
+    national_length
+        Digits of a home national number without trunk prefix (9 in France).
+    trunk_prefix
+        Digits dialled before a national number at home (``"0"``); ``""`` when there is none.
+    international_prefix
+        Digits dialled before a country code (``"00"``); ``""`` when there is none.
+
+    Returns
+    -------
+    Column
+        String ``"+<country code><national number>"``, or null when the text has letters or other
+        characters, is too short or too long, is a home number of the wrong length (``"06123456"``,
+        ``"+336123456789"``), does not match ``^\\+[1-9][0-9]{7,14}$`` (``"00000000000"``), or is
+        null.
+
+    Raises
+    ------
+    ValueError
+        When a prefix or the country code is not made of digits, or ``national_length < 1``.
+    """
+    cc = _digits_setting("country_code", country_code, allow_empty=False)
+    trunk = _digits_setting("trunk_prefix", trunk_prefix, allow_empty=True)
+    intl = _digits_setting("international_prefix", international_prefix, allow_empty=True)
+    if national_length < 1:
+        raise ValueError(f"national_length must be positive, not {national_length}")
+
+    text = F.regexp_replace(F.regexp_replace(_col(raw), BLANK + "+", ""), _TRUNK_NOTE, "$1$2")
+    text = F.regexp_replace(text, _MSISDN_PUNCTUATION + "+", "")
+    digits = F.regexp_replace(text, r"^\+", "")
+    length = F.length(digits)
+
+    # Each branch yields the international digits (country code + national number), no '+'.
+    international = F.when(text.startswith("+"), digits)
+    if intl:
+        international = international.when(digits.startswith(intl), F.substring(digits, len(intl) + 1, 1_000))
+    candidate = international
+    if trunk:
+        candidate = candidate.when(digits.startswith(trunk) & (length == len(trunk) + national_length),
+                                   F.concat(F.lit(cc), F.substring(digits, len(trunk) + 1, 1_000)))
+    candidate = candidate.when(digits.startswith(cc) & (length == len(cc) + national_length), digits)
+    lost_trunk = length == national_length
+    if trunk:
+        lost_trunk = lost_trunk & ~digits.startswith(trunk)
+    candidate = candidate.when(lost_trunk, F.concat(F.lit(cc), digits))
+
+    result = F.concat(F.lit("+"), candidate)
+    home_length_ok = ~candidate.startswith(cc) | (F.length(candidate) == len(cc) + national_length)
+    return F.when(text.rlike(r"^\+?[0-9]+$") & result.rlike(E164) & home_length_ok, result)
+
+
+def cleanse_msisdn(raw: str, target: str, country_code: str, national_length: int = 9, required: bool = True,
+                   tokens: Sequence[str] = DEFAULT_NULL_TOKENS, trunk_prefix: str = "0",
+                   international_prefix: str = "00"):
+    """Curried step: ``target`` = the E.164 form of the raw phone number column ``raw``.
+
+    Reasons: ``<target>_missing`` (null or token, only when ``required``), ``<target>_invalid``
+    (a value is present but :func:`msisdn_to_e164` cannot read it).
+
+    Parameters
+    ----------
+    raw, target
+        Names of the raw string column and of the E.164 string column to add (may be the same).
+    country_code, national_length, trunk_prefix, international_prefix
+        See :func:`msisdn_to_e164`.
+    required
+        Whether a missing value quarantines the row.
+    tokens
+        See :func:`~transformations.cleansing.text.null_if_token`.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+        Never drops a row.
+    """
+    present = null_if_token(F.col(raw), tokens)
+    e164 = msisdn_to_e164(present, country_code, national_length, trunk_prefix, international_prefix)
+
+    def step(df: DataFrame) -> DataFrame:
+        if required:
+            df = df.transform(flag(present.isNull(), f"{target}_missing"))
+        return (df.transform(flag(present.isNotNull() & e164.isNull(), f"{target}_invalid"))
+                .withColumn(target, e164))   # last: target may be raw
+    return step
+
+
+def is_valid_imsi(column: ColumnOrName) -> Column:
+    """True for an IMSI: 14 or 15 digits, the 3-digit MCC not starting with 0.
+
+    14 digits is a 2-digit MNC with a 9-digit MSIN; 15 digits a 2-digit MNC with a 10-digit MSIN
+    or a 3-digit MNC with a 9-digit MSIN (the MNC length is not visible in the digits).
+
+    Parameters
+    ----------
+    column
+        String Column (or column name); nothing is trimmed or removed.
+
+    Returns
+    -------
+    Column
+        Boolean; false for null.
+    """
+    return F.coalesce(_col(column).rlike(IMSI), F.lit(False))
+
+
+def luhn_check_digit(body: ColumnOrName, length: int = 14) -> Column:
+    """The Luhn check digit of a text of ``length`` digits (the 14-digit body of an IMEI).
+
+    Every second digit from the right of the body, starting with its rightmost digit, is doubled
+    and replaced by its digit sum; the check digit brings the total to a multiple of 10.
+
+    Parameters
+    ----------
+    body
+        String Column (or column name) whose first ``length`` characters are digits (check with a
+        regular expression first: other characters give a meaningless digit, never an error).
+    length
+        Number of body digits.
+
+    Returns
+    -------
+    Column
+        Int 0-9; null for a null or shorter text.
+    """
+    text = _col(body)
+    terms = []
+    for position in range(1, length + 1):
+        doubled = (length - position) % 2 == 0     # rightmost body digit, then every second one
+        digit_text = F.substring(text, position, 1)
+        if doubled:
+            digit_text = F.translate(digit_text, "0123456789", _DOUBLED_DIGIT_SUM)
+        terms.append(F.ascii(digit_text) - 48)
+    total = reduce(add, terms)
+    return F.when(F.length(text) >= length, (10 - total % 10) % 10)
+
+
+def _imei_luhn_ok(text: Column) -> Column:
+    return luhn_check_digit(text, 14) == _digit(text, 15)
+
+
+def is_valid_imei(column: ColumnOrName) -> Column:
+    """True for an IMEI (15 digits whose last digit is the Luhn check digit of the first 14) or an
+    IMEISV (16 digits: the 14-digit body and a 2-digit software version, no check digit).
+
+    Parameters
+    ----------
+    column
+        String Column (or column name); nothing is trimmed or removed.
+
+    Returns
+    -------
+    Column
+        Boolean; false for null. ``"490154203237518"`` is valid, ``"490154203237519"`` is not.
+    """
+    text = _col(column)
+    return F.coalesce((text.rlike(_IMEI) & _imei_luhn_ok(text)) | text.rlike(_IMEISV), F.lit(False))
+
+
+def is_imei_luhn_failure(column: ColumnOrName) -> Column:
+    """True for 15 digits whose check digit is wrong (a mistyped or corrupted IMEI).
+
+    Returns
+    -------
+    Column
+        Boolean; false for null and for any other shape.
+    """
+    text = _col(column)
+    return F.coalesce(text.rlike(_IMEI) & ~_imei_luhn_ok(text), F.lit(False))
+
+
+def cleanse_imsi(raw: str, target: str, required: bool = False, tokens: Sequence[str] = DEFAULT_NULL_TOKENS):
+    """Curried step: ``target`` = the trimmed IMSI of ``raw`` when :func:`is_valid_imsi`, else null.
+
+    Reasons: ``<target>_missing`` (null or token, only when ``required``), ``<target>_invalid``.
+
+    Parameters
+    ----------
+    raw, target
+        Names of the raw string column and of the string column to add (may be the same).
+    required
+        Whether a missing value quarantines the row.
+    tokens
+        See :func:`~transformations.cleansing.text.null_if_token`.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+        Never drops a row.
+    """
+    present = null_if_token(F.col(raw), tokens)
+    valid = is_valid_imsi(present)
+
+    def step(df: DataFrame) -> DataFrame:
+        if required:
+            df = df.transform(flag(present.isNull(), f"{target}_missing"))
+        return (df.transform(flag(present.isNotNull() & ~valid, f"{target}_invalid"))
+                .withColumn(target, F.when(valid, present)))
+    return step
+
+
+def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence[str] = DEFAULT_NULL_TOKENS):
+    """Curried step: ``target`` = the trimmed IMEI/IMEISV of ``raw`` when :func:`is_valid_imei`,
+    else null.
+
+    Reasons: ``<target>_missing`` (null or token, only when ``required``), ``<target>_luhn``
+    (15 digits, wrong check digit: counted apart), ``<target>_invalid`` (any other bad value). At
+    most one reason per row.
+
+    Parameters
+    ----------
+    raw, target
+        Names of the raw string column and of the string column to add (may be the same).
+    required
+        Whether a missing value quarantines the row.
+    tokens
+        See :func:`~transformations.cleansing.text.null_if_token`.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+        Never drops a row.
+    """
+    present = null_if_token(F.col(raw), tokens)
+    valid = is_valid_imei(present)
+    luhn = is_imei_luhn_failure(present)
+
+    def step(df: DataFrame) -> DataFrame:
+        if required:
+            df = df.transform(flag(present.isNull(), f"{target}_missing"))
+        return (df.transform(flag(luhn, f"{target}_luhn"))
+                .transform(flag(present.isNotNull() & ~valid & ~luhn, f"{target}_invalid"))
+                .withColumn(target, F.when(valid, present)))
+    return step
+
+
+def split_cell_id(column: ColumnOrName) -> Column:
+    """Split a cell global id ``"MCC-MNC-LAC-CI"`` (``"208-01-106-417"``) into its parts.
+
+    The separator is '-', '_' or ':', the same one three times (``"208_01_106_417"``,
+    ``"208:01:106:417"``; ``"208-01_106-417"`` is malformed).
+
+    Parameters
+    ----------
+    column
+        String Column (or column name); nothing is trimmed.
+
+    Returns
+    -------
+    Column
+        ``struct<mcc:string, mnc:string, lac:int, ci:bigint>`` (MCC and MNC keep their leading
+        zeros: ``"01"`` and ``"001"`` are different networks), or null when the text does not have
+        four digit-only parts, the MCC is not 3 digits, the MNC not 2-3 digits, or LAC/CI do not
+        fit an int/bigint.
+    """
+    text = _col(column)
+    lac = F.regexp_extract(text, _CELL_ID, 4).try_cast("int")
+    ci = F.regexp_extract(text, _CELL_ID, 5).try_cast("bigint")
+    parts = F.struct(F.regexp_extract(text, _CELL_ID, 1).alias("mcc"),
+                     F.regexp_extract(text, _CELL_ID, 3).alias("mnc"),
+                     lac.alias("lac"), ci.alias("ci"))
+    return F.when(text.rlike(_CELL_ID) & lac.isNotNull() & ci.isNotNull(), parts).cast(CELL_ID_TYPE)
+
+
+def cleanse_cell_id(raw: str, target: str, required: bool = True, tokens: Sequence[str] = DEFAULT_NULL_TOKENS):
+    """Curried step: the cell id of ``raw`` normalised to ``target`` = ``"MCC-MNC-LAC-CI"`` (separator
+    '-', LAC and CI without leading zeros: ``"208_01_0106_00417"`` gives ``"208-01-106-417"``), and
+    its parts ``<target>_mcc``, ``<target>_mnc`` (strings), ``<target>_lac`` (int),
+    ``<target>_ci`` (bigint); all null when the value is missing or malformed.
+
+    Reasons: ``<target>_missing`` (null or token, only when ``required``), ``<target>_invalid``
+    (present, but :func:`split_cell_id` cannot read it).
+
+    Parameters
+    ----------
+    raw, target
+        Names of the raw string column and of the normalised string column to add (may be the same).
+    required
+        Whether a missing value quarantines the row.
+    tokens
+        See :func:`~transformations.cleansing.text.null_if_token`.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+        Never drops a row.
+    """
+    present = null_if_token(F.col(raw), tokens)
+    parts_column = f"__{target}_parts"
+    parts = F.col(parts_column)
+
+    def step(df: DataFrame) -> DataFrame:
+        df = df.withColumn(parts_column, split_cell_id(present))
+        if required:
+            df = df.transform(flag(present.isNull(), f"{target}_missing"))
+        df = df.transform(flag(present.isNotNull() & parts.isNull(), f"{target}_invalid"))
+        return df.withColumns({
+            target: F.when(parts.isNotNull(), F.concat_ws("-", parts.mcc, parts.mnc, parts.lac.cast("string"),
+                                                          parts.ci.cast("string"))),
+            f"{target}_mcc": parts.mcc,
+            f"{target}_mnc": parts.mnc,
+            f"{target}_lac": parts.lac,
+            f"{target}_ci": parts.ci,
+        }).drop(parts_column)
+    return step

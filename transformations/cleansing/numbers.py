@@ -1,0 +1,278 @@
+"""Numbers and booleans written as text: separators, decimal comma, sentinels, ranges, and the steps
+typing a raw column and flagging why a value was rejected."""
+from __future__ import annotations
+
+import sys
+from functools import reduce
+from operator import or_
+from typing import Optional, Sequence
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from transformations.cleansing.reasons import flag
+from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, null_if_token, trimmed
+
+TRUE_SPELLINGS = ("y", "yes", "1", "true", "t", "oui", "o", "vrai")
+FALSE_SPELLINGS = ("n", "no", "0", "false", "f", "non", "faux")
+
+# Thousands separators removed anywhere: blanks (NBSP, narrow NBSP...) and apostrophes (1'234).
+_GROUPING = "(" + BLANK + "|['\u2019])"
+# Shapes of the text once they are gone, tried in this order.
+_PLAIN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"       # 12, 12.5, -.5, 1.234 (one '.'), 1e3
+_DECIMAL_COMMA = r"^[+-]?\d*,\d+$"                          # 12,5 and 1,234 (European: 1.234)
+_DOT_GROUPS = r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"           # 1.234.567, 1.234,5
+_COMMA_GROUPS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"         # 1,234,567, 1,234.5
+_INTEGER = r"^[+-]?\d+$"
+
+
+def normalised_number_text(column: Column) -> Column:
+    """Rewrite a number written by people into the text Spark casts (``1234.5``).
+
+    Blanks (incl. NBSP U+00A0, narrow NBSP U+202F) and apostrophes are thousands separators and
+    removed. Then: one '.' is the decimal point (``"1.234"`` is 1.234); one ',' and no '.' is a
+    decimal comma (``"12,5"`` is 12.5, ``"1,234"`` is 1.234: European reading); '.' groups of
+    three digits, optionally followed by a decimal comma, are thousands (``"1.234.567"``,
+    ``"1.234,5"``); ',' groups of three, optionally followed by a decimal point, likewise
+    (``"1,234,567"``, ``"1,234.5"``). Any other mix (``"1.2,5"``, ``"1,2,3"``) is left as it is and
+    fails to parse. A leading '+' or '-' is kept.
+
+    Parameters
+    ----------
+    column
+        String Column.
+
+    Returns
+    -------
+    Column
+        String Column; null stays null.
+    """
+    text = F.regexp_replace(column, _GROUPING, "")
+    return (F.when(text.rlike(_PLAIN), text)
+            .when(text.rlike(_DECIMAL_COMMA), F.translate(text, ",", "."))
+            .when(text.rlike(_DOT_GROUPS), F.translate(text, ",.", "."))   # ',' -> '.', '.' dropped
+            .when(text.rlike(_COMMA_GROUPS), F.translate(text, ",", ""))
+            .otherwise(text))
+
+
+def _integral(column: Column, type_name: str) -> Column:
+    text = normalised_number_text(column)
+    return F.when(text.rlike(_INTEGER), text.try_cast(type_name))
+
+
+def to_long(column: Column) -> Column:
+    """Parse an integer written as text into a long.
+
+    Parameters
+    ----------
+    column
+        String Column (apply :func:`~transformations.cleansing.text.null_if_token` first).
+
+    Returns
+    -------
+    Column
+        Long, or null when unparseable: ``"12abc"``, ``"1.5"`` (never truncated), ``"1e3"``,
+        beyond the long range.
+    """
+    return _integral(column, "bigint")
+
+
+def to_int(column: Column) -> Column:
+    """Parse an integer written as text into an int; like :func:`to_long` with the int range.
+
+    Parameters
+    ----------
+    column
+        String Column.
+
+    Returns
+    -------
+    Column
+        Int, or null when unparseable or beyond the int range.
+    """
+    return _integral(column, "int")
+
+
+def to_double(column: Column) -> Column:
+    """Parse a decimal number written as text (see :func:`normalised_number_text`) into a double.
+
+    Parameters
+    ----------
+    column
+        String Column.
+
+    Returns
+    -------
+    Column
+        Double, or null when unparseable: ``"12abc"``, ``"NaN"``, ``"Infinity"``, ``"12d"`` (a
+        Java literal suffix), or beyond the double range (``"1e400"``).
+    """
+    text = normalised_number_text(column)
+    value = F.when(text.rlike(_PLAIN), text.try_cast("double"))
+    return F.when(F.abs(value) <= F.lit(sys.float_info.max), value)
+
+
+def to_boolean(column: Column, true_spellings: Sequence[str] = TRUE_SPELLINGS,
+               false_spellings: Sequence[str] = FALSE_SPELLINGS) -> Column:
+    """Parse a yes/no written as text, in English or French, case-insensitively and trimmed.
+
+    Parameters
+    ----------
+    column
+        String Column.
+    true_spellings, false_spellings
+        The texts meaning true and false (lower case compared with the lower-cased value).
+
+    Returns
+    -------
+    Column
+        Boolean, or null for null and unknown spellings (``"maybe"``).
+
+    Raises
+    ------
+    ValueError
+        When a spelling means both true and false.
+    """
+    trues = {s.lower() for s in true_spellings}
+    falses = {s.lower() for s in false_spellings}
+    if trues & falses:
+        raise ValueError(f"spellings both true and false: {sorted(trues & falses)}")
+    value = F.lower(trimmed(column))
+    return F.when(value.isin(sorted(trues)), True).when(value.isin(sorted(falses)), False)
+
+
+def is_sentinel(column: Column, sentinels: Sequence[str]) -> Column:
+    """True when the raw text is a sentinel meaning "no measurement" (e.g. ``-999``).
+
+    Parameters
+    ----------
+    column
+        String Column, the raw text.
+    sentinels
+        Sentinel texts (numbers are accepted too). A value is a sentinel when its trimmed text
+        equals one, or when it parses (:func:`to_double`) to the same number (``"-999.0"``,
+        ``"-999,0"`` for ``"-999"``).
+
+    Returns
+    -------
+    Column
+        Boolean; false for null.
+    """
+    texts = [str(s) for s in sentinels]
+    if not texts:
+        return F.lit(False)
+    same_text = trimmed(column).isin(texts)
+    same_number = to_double(column).isin([to_double(F.lit(t)) for t in texts])
+    return F.coalesce(same_text | same_number, F.lit(False))
+
+
+def out_of_range(value: Column, minimum: Optional[float] = None, maximum: Optional[float] = None) -> Column:
+    """True when a numeric value lies outside ``[minimum, maximum]`` (both bounds inclusive).
+
+    Parameters
+    ----------
+    value
+        Numeric Column.
+    minimum, maximum
+        The bounds; None leaves that side open.
+
+    Returns
+    -------
+    Column
+        Boolean; false for null.
+    """
+    checks = []
+    if minimum is not None:
+        checks.append(value < F.lit(minimum))
+    if maximum is not None:
+        checks.append(value > F.lit(maximum))
+    if not checks:
+        return F.lit(False)
+    return F.coalesce(reduce(or_, checks), F.lit(False))
+
+
+_PARSERS = {"long": to_long, "int": to_int, "double": to_double}
+
+
+def cleanse_number(raw: str, target: str, kind: str = "long", minimum: Optional[float] = None,
+                   maximum: Optional[float] = None, sentinels: Sequence[str] = (),
+                   tokens: Sequence[str] = DEFAULT_NULL_TOKENS, required: bool = False):
+    """Curried step typing the raw text column ``raw`` into the number column ``target``.
+
+    ``target`` is null for a null/token, a sentinel, an unparseable text or a value out of range.
+    At most one reason per row: ``{target}_missing`` (null or token, only when ``required``),
+    ``{target}_sentinel``, ``{target}_not_a_number``, ``{target}_out_of_range``.
+
+    Parameters
+    ----------
+    raw, target
+        Names of the raw string column and of the typed column to add (may be the same).
+    kind
+        ``"long"``, ``"int"`` or ``"double"``.
+    minimum, maximum
+        Inclusive bounds (see :func:`out_of_range`).
+    sentinels
+        See :func:`is_sentinel`.
+    tokens
+        See :func:`~transformations.cleansing.text.null_if_token`.
+    required
+        Whether a missing value quarantines the row.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+        Never drops a row.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+    """
+    if kind not in _PARSERS:
+        raise ValueError(f"kind must be one of {sorted(_PARSERS)}, not {kind!r}")
+    text = null_if_token(F.col(raw), tokens)
+    sentinel = is_sentinel(text, sentinels)
+    parsed = _PARSERS[kind](text)
+    outside = out_of_range(parsed, minimum, maximum)
+    checked = text.isNotNull() & ~sentinel
+
+    def step(df: DataFrame) -> DataFrame:
+        if required:
+            df = df.transform(flag(text.isNull(), f"{target}_missing"))
+        return (df.transform(flag(sentinel, f"{target}_sentinel"))
+                .transform(flag(checked & parsed.isNull(), f"{target}_not_a_number"))
+                .transform(flag(checked & outside, f"{target}_out_of_range"))
+                .withColumn(target, F.when(~sentinel & ~outside, parsed)))   # last: target may be raw
+    return step
+
+
+def cleanse_boolean(raw: str, target: str, required: bool = False,
+                    tokens: Sequence[str] = DEFAULT_NULL_TOKENS):
+    """Curried step typing the raw text column ``raw`` into the boolean column ``target``.
+
+    Reasons: ``{target}_missing`` (null or token, only when ``required``) and
+    ``{target}_not_a_boolean`` (present but not a known spelling, see :func:`to_boolean`).
+
+    Parameters
+    ----------
+    raw, target
+        Names of the raw string column and of the boolean column to add (may be the same).
+    required
+        Whether a missing value quarantines the row.
+    tokens
+        See :func:`~transformations.cleansing.text.null_if_token`.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+        Never drops a row.
+    """
+    text = null_if_token(F.col(raw), tokens)
+    parsed = to_boolean(text)
+
+    def step(df: DataFrame) -> DataFrame:
+        if required:
+            df = df.transform(flag(text.isNull(), f"{target}_missing"))
+        return (df.transform(flag(text.isNotNull() & parsed.isNull(), f"{target}_not_a_boolean"))
+                .withColumn(target, parsed))
+    return step

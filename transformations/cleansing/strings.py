@@ -1,0 +1,47 @@
+"""Free-text and categorical fields: tokens to null, required values, allowed sets."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from transformations.cleansing.reasons import flag
+from transformations.cleansing.text import DEFAULT_NULL_TOKENS, null_if_token
+
+
+def cleanse_string(raw: str, target: str, required: bool = False, tokens: Sequence[str] = DEFAULT_NULL_TOKENS):
+    """Curried step: ``target`` = the trimmed text of ``raw``, null for a null token.
+
+    Reasons: ``<target>_missing`` when ``required`` and the value is null or a token.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+    """
+    def step(df: DataFrame) -> DataFrame:
+        out = df.withColumn(target, null_if_token(F.col(raw), tokens))
+        return out.transform(flag(F.col(target).isNull(), f"{target}_missing")) if required else out
+    return step
+
+
+def cleanse_enum(raw: str, target: str, allowed: Sequence[str], required: bool = False,
+                 tokens: Sequence[str] = DEFAULT_NULL_TOKENS):
+    """Curried step: ``target`` = the value of ``raw`` when it is one of ``allowed`` (compared
+    case-insensitively, written as in ``allowed``), else null.
+
+    Reasons: ``<target>_missing`` (required, null or token), ``<target>_invalid`` (a value
+    outside ``allowed``).
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+    """
+    canonical = F.create_map(*[x for value in allowed for x in (F.lit(value.upper()), F.lit(value))])
+
+    def step(df: DataFrame) -> DataFrame:
+        present = null_if_token(F.col(raw), tokens)
+        out = df.withColumn(target, F.try_element_at(canonical, F.upper(present)))
+        out = out.transform(flag(present.isNotNull() & F.col(target).isNull(), f"{target}_invalid"))
+        return out.transform(flag(present.isNull(), f"{target}_missing")) if required else out
+    return step

@@ -1,0 +1,92 @@
+"""Text Column functions: blanks of every kind, null tokens, and bytes written in another charset."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+# How the raw feeds write "no value" (``\N`` is the MySQL / Hive dump convention).
+DEFAULT_NULL_TOKENS = ("", "-", "NULL", "\\N")
+
+# Java regex: ASCII whitespace (space, \t, \n, \x0B, \f, \r), every Unicode space separator
+# (\p{Z}: NBSP U+00A0, figure space U+2007, narrow NBSP U+202F, ...) and the byte-order mark.
+BLANK = r"[\s\p{Z}\uFEFF]"
+_EDGE_BLANKS = r"\A" + BLANK + r"+|" + BLANK + r"+\z"
+
+
+def trimmed(column: Column) -> Column:
+    """Strip leading and trailing blanks, not only spaces (``F.trim`` strips spaces only).
+
+    Parameters
+    ----------
+    column
+        String Column.
+
+    Returns
+    -------
+    Column
+        The string without leading/trailing whitespace, tabs, CR/LF, non-breaking spaces (U+00A0,
+        U+202F) or byte-order mark; inner blanks are kept. Null stays null.
+    """
+    return F.regexp_replace(column, _EDGE_BLANKS, "")
+
+
+def null_if_token(column: Column, tokens: Sequence[str] = DEFAULT_NULL_TOKENS) -> Column:
+    """The trimmed value, or null when it is one of the tokens meaning "no value".
+
+    Parameters
+    ----------
+    column
+        String Column.
+    tokens
+        Texts meaning "no value", compared case-insensitively with the trimmed value (``"null"``
+        matches ``"NULL"``). With ``""`` among them, a blank-only value is null too.
+
+    Returns
+    -------
+    Column
+        Trimmed string, or null for a token or a null. ``"NULLABLE"`` is not a token.
+    """
+    value = trimmed(column)
+    lowered = sorted({token.strip().lower() for token in tokens})
+    if not lowered:
+        return value
+    return F.when(~F.lower(value).isin(lowered), value)
+
+
+def has_invalid_utf8(column: Column) -> Column:
+    """True when the string's bytes are not valid UTF-8 (a feed written in another charset).
+
+    Parameters
+    ----------
+    column
+        String Column, as read from the raw bytes.
+
+    Returns
+    -------
+    Column
+        Boolean; false for null.
+    """
+    return F.coalesce(~F.is_valid_utf8(column), F.lit(False))
+
+
+def decode_fallback(column: Column, fallback: str = "ISO-8859-1") -> Column:
+    """Repair text whose bytes were written in a single-byte charset instead of UTF-8.
+
+    Parameters
+    ----------
+    column
+        String Column, as read from the raw bytes.
+    fallback
+        The charset the bytes are reinterpreted in when they are not valid UTF-8. Spark 4 only
+        knows US-ASCII, ISO-8859-1, UTF-8 and UTF-16/32 unless ``spark.sql.legacy.javaCharsets``
+        is set (so windows-1252 extras such as the euro sign come out as C1 control characters).
+
+    Returns
+    -------
+    Column
+        The value unchanged when it is valid UTF-8 (or null), else its bytes decoded as
+        ``fallback``: the Latin-1 bytes of ``"Illimité"`` give ``"Illimité"``.
+    """
+    return F.when(has_invalid_utf8(column), F.decode(column.cast("binary"), fallback)).otherwise(column)
