@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from jobs import __version__
 from jobs.runtime.config import Config, ConfigError, load_config
@@ -59,6 +59,7 @@ class JobContext:
     spark: "SparkSession"
     log: "logging.Logger"
     timings: Dict[str, float] = field(default_factory=dict)
+    prepared: Any = None  # what the job's preflight returned (e.g. a key read before Spark)
 
     @contextlib.contextmanager
     def step(self, name: str):
@@ -115,7 +116,8 @@ def parse_run_date(text: str) -> dt.date:
 
 
 def run_job(name: str, body: Callable[[JobContext], JobResult], argv: Optional[List[str]] = None,
-            spark_extra: Optional[Dict[str, str]] = None) -> int:
+            spark_extra: Optional[Dict[str, str]] = None,
+            preflight: Optional[Callable[[Config], Any]] = None) -> int:
     """Run a job body under the contract and return its exit code.
 
     Parameters
@@ -128,11 +130,15 @@ def run_job(name: str, body: Callable[[JobContext], JobResult], argv: Optional[L
         Arguments (default ``sys.argv[1:]``).
     spark_extra
         Extra Spark settings (tests), below spark-submit's.
+    preflight
+        Checks needing only the config (a key, a file), run before Spark starts; raising
+        :class:`ConfigError` exits 2 with its one line. Its result is ``ctx.prepared``.
     """
     started = time.time()
     try:
         args = parse_args(name, argv)
         config = load_config(args.conf, args.overrides)
+        prepared = preflight(config) if preflight else None
     except (UsageError, ConfigError) as error:
         print(f"jobs/{name}.py: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -156,7 +162,8 @@ def run_job(name: str, body: Callable[[JobContext], JobResult], argv: Optional[L
     log.info("start", extra={"fields": {"conf": args.conf, "environment": config.environment,
                                         "overrides": ",".join(args.overrides) or "-",
                                         "master": spark.sparkContext.master, "version": __version__}})
-    ctx = JobContext(name=name, config=config, run_date=args.run_date, run_id=run_id, spark=spark, log=log)
+    ctx = JobContext(name=name, config=config, run_date=args.run_date, run_id=run_id, spark=spark, log=log,
+                     prepared=prepared)
     result, status, code = JobResult(), "succeeded", EXIT_OK
     try:
         result = body(ctx)

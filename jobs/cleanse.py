@@ -1,0 +1,218 @@
+"""Bronze to silver: typed, normalised, deduplicated and pseudonymised rows, and a quarantine.
+
+    CDR_PSEUDONYM_KEY=... spark-submit --py-files dist/cdr_pipelines-<version>-py3.11.egg \\
+        jobs/cleanse.py --conf conf/local.yaml --run-date 2026-11-21
+
+For every feed in ``conf/feeds.yaml``, the run date's bronze rows go through the feed's rules
+(``transformations/cleansing/rules.py``). Rows that pass land in ``<paths.silver>/<feed>``; rows
+that fail land in ``<paths.quarantine>/<feed>`` with their reason codes, their raw values
+(identifiers pseudonymised, the raw line with its digits masked) and the run id; copies of one
+event seen by a second probe land there too, as ``probe_duplicate`` with the survivor's id.
+
+Subscriber identifiers (MSISDN, IMSI, IMEI) are replaced by their keyed HMAC-SHA256: the key
+comes from ``$CDR_PSEUDONYM_KEY`` or the key file named in conf, and the job refuses to run
+without one. The same key gives the same pseudonyms on every run, so joins work.
+
+Conservation is checked on every run, per feed: rows read = valid + quarantined + duplicates,
+and the tables written hold exactly those numbers; the figures go to the run log and the JSON
+report (``<paths.reports>/cleanse/<date>.json``), and a disagreement fails the job.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from jobs.runtime.config import Feed
+from jobs.runtime.job import JobContext, JobResult, run_job
+from jobs.runtime.keys import load_pseudonym_key
+from jobs.runtime.reports import write_json_report
+from jobs.runtime.tables import read_date, replace_date
+from transformations.cleansing.duplicates import mark_probe_duplicates
+from transformations.cleansing.pseudonymise import hmac_sha256
+from transformations.cleansing.reasons import REASONS, is_quarantined
+from transformations.cleansing.rules import cleanse_feed, identifier_fields, raw
+from transformations.cleansing.text import has_invalid_utf8
+from transformations.ingestion.bronze import SOURCE_FILE
+
+DUPLICATE_OF, PROBE_DUPLICATE = "duplicate_of", "probe_duplicate"
+RUN_ID, REPAIRED = "_cleanse_run_id", "_encoding_repaired"
+KIND = "_kind"  # valid, quarantined or duplicate
+_DROPPED_FROM_SILVER = (REASONS, DUPLICATE_OF, KIND, "_ingest_time", "_line", "_field_count",
+                        "_expected_field_count", "_file_problem")
+
+
+class ConservationError(RuntimeError):
+    """Rows read and rows written disagree: something was lost or doubled."""
+
+
+@dataclass
+class FeedCleanse:
+    feed: str
+    rows_read: int = 0
+    valid: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    repaired_encoding: int = 0
+    reasons: Dict[str, int] = field(default_factory=dict)
+    silver: str = ""
+    quarantine: str = ""
+
+
+def zone_path(ctx: JobContext, zone: str, feed: str) -> str:
+    return f"{ctx.config.resolve(getattr(ctx.config.paths, zone))}/{feed}"
+
+
+def masked_digits(column: Column) -> Column:
+    """Every digit replaced by ``9``: the shape of a raw value without its content."""
+    return F.translate(column, "0123456789", "9999999999")
+
+
+def classified(feed: Feed, key: bytes):
+    """Curried step: bronze rows to cleansed rows with their ``_kind`` and pseudonymised
+    identifiers (typed values for silver; raw text of quarantined rows, plus its masked shape).
+
+    Clear identifiers and the raw line do not survive this step, so nothing after it (cache,
+    spill files, silver, quarantine) holds them.
+    """
+    identifiers = identifier_fields(feed)
+
+    def step(bronze: DataFrame) -> DataFrame:
+        df = bronze.transform(cleanse_feed(feed)).withColumn(
+            REPAIRED, has_invalid_utf8(F.col("_line")) & ~is_quarantined())
+        if feed.dedup is not None:
+            dedup = feed.dedup
+            # Quarantined rows match nothing (null key); among valid rows an absent optional key
+            # (a data session has no called number) matches another absent one.
+            valid_keys = {f"_dedup_{k}": F.when(~is_quarantined(), F.coalesce(F.col(k).cast("string"), F.lit("")))
+                          for k in dedup.keys}
+            df = (df.withColumns(valid_keys)
+                  .transform(mark_probe_duplicates(list(valid_keys), dedup.time, dedup.tolerance_s, dedup.survivor,
+                                                   DUPLICATE_OF))
+                  .drop(*valid_keys))
+        else:
+            df = df.withColumn(DUPLICATE_OF, F.lit(None).cast("string"))
+        kept = is_quarantined() | F.col(DUPLICATE_OF).isNotNull()
+        df = df.withColumn(KIND, F.when(is_quarantined(), "quarantined")
+                           .when(F.col(DUPLICATE_OF).isNotNull(), "duplicate").otherwise("valid"))
+        pseudonyms = {name: hmac_sha256(F.col(name), key) for name in identifiers}
+        pseudonyms.update({raw(name): F.when(kept, hmac_sha256(F.col(raw(name)), key)) for name in identifiers})
+        pseudonyms.update({f"{raw(name)}_shape": F.when(kept, masked_digits(F.col(raw(name)))) for name in identifiers})
+        pseudonyms["raw_line_masked"] = F.when(kept, masked_digits(F.col("_line")))
+        return df.withColumns(pseudonyms).drop("_line")
+    return step
+
+
+def silver_rows(df: DataFrame, feed: Feed, run_id: str) -> DataFrame:
+    """Valid survivors: typed columns, lineage, no raw text."""
+    raw_columns = [c for c in df.columns if c.startswith("raw_")]
+    return (df.where(F.col(KIND) == "valid")
+            .drop(*raw_columns, *[c for c in _DROPPED_FROM_SILVER if c in df.columns])
+            .withColumn(RUN_ID, F.lit(run_id)))
+
+
+def quarantine_rows(df: DataFrame, feed: Feed, run_id: str) -> DataFrame:
+    """Quarantined rows and probe duplicates: raw values, reasons, lineage."""
+    reasons = F.when(F.col(KIND) == "duplicate", F.array(F.lit(PROBE_DUPLICATE))).otherwise(F.col(REASONS))
+    raw_columns = [c for c in df.columns if c.startswith("raw_")]
+    return df.where(F.col(KIND) != "valid").select(
+        reasons.alias("reasons"), F.col(DUPLICATE_OF), *raw_columns, "_file_problem", SOURCE_FILE,
+        "_ingest_run_id", F.lit(run_id).alias(RUN_ID), "event_date")
+
+
+def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> FeedCleanse:
+    """Cleanse one feed's run date, write silver and quarantine, check conservation."""
+    spark, day = ctx.spark, ctx.run_date
+    outcome = FeedCleanse(feed=name, silver=zone_path(ctx, "silver", name),
+                          quarantine=zone_path(ctx, "quarantine", name))
+    bronze = read_date(spark, zone_path(ctx, "bronze", name), day)
+    rows = bronze.transform(classified(feed, key)).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        with ctx.step(f"{name}: cleanse"):
+            figures = rows.agg(
+                F.count(F.lit(1)).alias("rows"),
+                F.count(F.when(F.col(KIND) == "valid", 1)).alias("valid"),
+                F.count(F.when(F.col(KIND) == "quarantined", 1)).alias("quarantined"),
+                F.count(F.when(F.col(KIND) == "duplicate", 1)).alias("duplicates"),
+                F.count(F.when(F.col(REPAIRED) & (F.col(KIND) == "valid"), 1)).alias("repaired"),
+            ).first()
+        with ctx.step(f"{name}: write"):
+            replace_date(silver_rows(rows, feed, ctx.run_id), outcome.silver, day)
+            replace_date(quarantine_rows(rows, feed, ctx.run_id), outcome.quarantine, day)
+    finally:
+        rows.unpersist()
+    outcome.rows_read, outcome.valid = figures["rows"], figures["valid"]
+    outcome.quarantined, outcome.duplicates = figures["quarantined"], figures["duplicates"]
+    outcome.repaired_encoding = figures["repaired"]
+    with ctx.step(f"{name}: conservation"):
+        check_conservation(ctx, name, outcome, bronze)
+    return outcome
+
+
+def check_conservation(ctx: JobContext, name: str, outcome: FeedCleanse, bronze: DataFrame) -> None:
+    """Rows read = valid + quarantined + duplicates, in the figures and in the written tables.
+
+    Raises
+    ------
+    ConservationError
+        Naming the feed and every figure, when any of them disagree.
+    """
+    spark, day = ctx.spark, ctx.run_date
+    bronze_rows = bronze.count()
+    silver_rows_written = read_date(spark, outcome.silver, day).count()
+    quarantine = read_date(spark, outcome.quarantine, day)
+    reasons = {r["reason"]: r["count"]
+               for r in quarantine.select(F.explode("reasons").alias("reason")).groupBy("reason").count().collect()}
+    written = {r["dup"]: r["count"]
+               for r in quarantine.groupBy(F.col(DUPLICATE_OF).isNotNull().alias("dup")).count().collect()}
+    outcome.reasons = dict(sorted(reasons.items()))
+    figures = {"bronze": bronze_rows, "read": outcome.rows_read, "valid": outcome.valid,
+               "quarantined": outcome.quarantined, "duplicates": outcome.duplicates,
+               "silver_written": silver_rows_written, "quarantined_written": written.get(False, 0),
+               "duplicates_written": written.get(True, 0)}
+    balanced = (bronze_rows == outcome.rows_read == outcome.valid + outcome.quarantined + outcome.duplicates
+                and silver_rows_written == outcome.valid and written.get(False, 0) == outcome.quarantined
+                and written.get(True, 0) == outcome.duplicates)
+    if not balanced:
+        raise ConservationError(f"{name}: rows read and rows written disagree: "
+                                + ", ".join(f"{k}={v}" for k, v in figures.items()))
+    ctx.log.info(f"{name}: conservation holds", extra={"fields": figures})
+
+
+def run(ctx: JobContext) -> JobResult:
+    key = ctx.prepared
+    outcomes = [cleanse_one_feed(ctx, name, feed, key) for name, feed in ctx.config.feeds.items()]
+    return report(ctx, outcomes)
+
+
+def report(ctx: JobContext, outcomes: List[FeedCleanse]) -> JobResult:
+    """Print the per-feed figures and per-reason quarantine counts; write the JSON report."""
+    counts: Dict[str, int] = {}
+    document = {"run_id": ctx.run_id, "run_date": ctx.run_date.isoformat(), "feeds": {}}
+    print(f"cleansed {ctx.run_date}")
+    for o in outcomes:
+        counts.update({f"{o.feed}.read": o.rows_read, f"{o.feed}.valid": o.valid,
+                       f"{o.feed}.quarantined": o.quarantined, f"{o.feed}.duplicates": o.duplicates,
+                       f"{o.feed}.repaired_encoding": o.repaired_encoding})
+        counts.update({f"{o.feed}.reason.{reason}": n for reason, n in o.reasons.items()})
+        print(f"  {o.feed:<8} read {o.rows_read:>11,}  valid {o.valid:>11,}  quarantined {o.quarantined:>8,}  "
+              f"duplicates {o.duplicates:>8,}  encoding repaired {o.repaired_encoding:>6,}")
+        print(f"           silver {o.silver}   quarantine {o.quarantine}")
+        for reason, n in o.reasons.items():
+            print(f"           {reason:<28} {n:>10,}")
+        document["feeds"][o.feed] = {"read": o.rows_read, "valid": o.valid, "quarantined": o.quarantined,
+                                     "duplicates": o.duplicates, "repaired_encoding": o.repaired_encoding,
+                                     "reasons": o.reasons, "silver": o.silver, "quarantine": o.quarantine}
+    path = write_json_report(ctx, "cleanse", json.dumps(document, indent=2))
+    print(f"  report   {path}")
+    return JobResult(rows_in=sum(o.rows_read for o in outcomes), rows_out=sum(o.valid for o in outcomes),
+                     counts=counts)
+
+
+if __name__ == "__main__":
+    sys.exit(run_job("cleanse", run, preflight=load_pseudonym_key))

@@ -1,0 +1,115 @@
+"""A cleanse run killed with SIGKILL in the middle of its write leaves every table at its previous
+version, readable and complete; the next run succeeds and gives the same tables."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from jobs import cleanse, ingest
+from jobs.runtime.job import run_job
+from tests.conftest import FAST_SPARK_SETTINGS, LOCAL_CONF, PROJECT_ROOT, redirected_paths
+
+RUN_DATE = dt.date(2026, 11, 21)
+KEY = "kill-test-key-0123456789abcdef"
+HEADER = ("record_id;record_type;start_time;duration_s;calling_number;called_number;imsi;imei;cell_id;"
+          "bytes_up;bytes_down;release_cause;roaming;tariff_plan")
+# Many shuffle partitions, no coalescing: the silver write becomes hundreds of small tasks, a
+# window of seconds in which the job has written data files but not committed them.
+SLOW_WRITE = {"spark.sql.shuffle.partitions": "300", "spark.sql.adaptive.enabled": "false"}
+RUN_COLUMNS = ("_ingest_run_id", "_ingest_time", "_cleanse_run_id")
+TABLES = [("bronze", "cdr"), ("silver", "cdr"), ("quarantine", "cdr")]
+
+
+def cdr_line(i: int) -> str:
+    national = f"6{(i * 7919) % 100_000_000:08d}"
+    return ";".join([f"2026112100{i:08d}", "VOICE", f"2026-11-21 {i % 24:02d}:{i % 60:02d}:00", str(i % 300),
+                     f"0{national}", "+33698765432", f"20801{i:010d}", "490154203237518", "208-01-100-5",
+                     "0", "0", "16", "N", "Prépayé" if i % 3 else "-999x"])
+
+
+def write_raw_day(root: Path, records: int = 3000, files: int = 4) -> None:
+    folder = root / "raw" / "cdr" / f"event_date={RUN_DATE}"
+    folder.mkdir(parents=True)
+    for f in range(files):
+        lines = [HEADER] + [cdr_line(i) for i in range(f, records, files)]
+        (folder / f"part-{f}.txt.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+
+
+def args_for(root: Path, extra=()):
+    args = ["--conf", str(LOCAL_CONF), "--run-date", RUN_DATE.isoformat()]
+    for item in redirected_paths(root) + list(extra):
+        args += ["--set", item]
+    return args
+
+
+def snapshot(spark, root: Path):
+    result = {}
+    for zone, feed in TABLES:
+        df = spark.read.format("delta").load(str(root / zone / feed))
+        result[(zone, feed)] = sorted(map(repr, df.drop(*[c for c in RUN_COLUMNS if c in df.columns]).collect()))
+    return result
+
+
+def versions(root: Path):
+    return {(zone, feed): sorted(p.name for p in (root / zone / feed / "_delta_log").glob("*.json"))
+            for zone, feed in TABLES}
+
+
+def data_files(root: Path, zone: str, feed: str) -> set:
+    return {str(p) for p in (root / zone / feed).rglob("*.parquet")}
+
+
+@pytest.fixture
+def first_version(spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("CDR_PSEUDONYM_KEY", KEY)
+    write_raw_day(tmp_path)
+    assert run_job("ingest", ingest.run, args_for(tmp_path), spark_extra=FAST_SPARK_SETTINGS) == 0
+    assert run_job("cleanse", cleanse.run, args_for(tmp_path), spark_extra=FAST_SPARK_SETTINGS,
+                   preflight=cleanse.load_pseudonym_key) == 0
+    return tmp_path
+
+
+def test_sigkill_mid_write_keeps_the_previous_version(spark, first_version):
+    root = first_version
+    before, logs_before = snapshot(spark, root), versions(root)
+    files_before = data_files(root, "silver", "cdr")
+    assert len(before[("silver", "cdr")]) > 1000
+
+    overrides = [f"runtime.spark.{k}={v}" for k, v in SLOW_WRITE.items()] + ["runtime.master=local[2]",
+                                                                             "runtime.spark.spark.driver.memory=1g"]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "CDR_PSEUDONYM_KEY": KEY}
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "jobs" / "cleanse.py"), *args_for(root, overrides)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    killed_mid_write = False
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and process.poll() is None:
+            if data_files(root, "silver", "cdr") - files_before:   # data written, not yet committed
+                os.killpg(process.pid, signal.SIGKILL)
+                killed_mid_write = True
+                break
+            time.sleep(0.02)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert killed_mid_write, "the job ended before its silver write could be interrupted"
+    assert process.returncode == -signal.SIGKILL
+
+    # new data files were left behind, but no commit: readers see the previous version, complete
+    assert data_files(root, "silver", "cdr") - files_before
+    assert versions(root) == logs_before
+    assert snapshot(spark, root) == before
+
+    # the next run succeeds and gives the same tables
+    assert run_job("cleanse", cleanse.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS,
+                   preflight=cleanse.load_pseudonym_key) == 0
+    assert snapshot(spark, root) == before

@@ -1,0 +1,61 @@
+"""The pseudonymisation key: environment first, then the key file; a cluster run without either
+refuses to start; the local default creates its key once and reuses it."""
+import stat
+
+import pytest
+
+from jobs import cleanse
+from jobs.runtime.config import ConfigError, load_config
+from jobs.runtime.keys import load_pseudonym_key
+from tests.conftest import CLUSTER_CONF, LOCAL_CONF
+
+ENV = "CDR_PSEUDONYM_KEY"
+
+
+def local(tmp_path, *overrides):
+    return load_config(str(LOCAL_CONF), [f"cleanse.pseudonymisation.key_file={tmp_path / 'k' / 'key'}", *overrides])
+
+
+def test_the_environment_variable_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, "from-the-environment-0123")
+    assert load_pseudonym_key(local(tmp_path)) == b"from-the-environment-0123"
+    assert not (tmp_path / "k" / "key").exists()
+
+
+def test_cluster_mode_without_a_key_refuses_to_run(monkeypatch):
+    monkeypatch.delenv(ENV, raising=False)
+    with pytest.raises(ConfigError, match=r"no key found in \$CDR_PSEUDONYM_KEY; refusing"):
+        load_pseudonym_key(load_config(str(CLUSTER_CONF)))
+
+
+def test_the_cleanse_job_exits_2_before_spark_without_a_key(monkeypatch, capsys):
+    monkeypatch.delenv(ENV, raising=False)
+    code = cleanse.run_job("cleanse", cleanse.run, ["--conf", str(CLUSTER_CONF), "--run-date", "2026-11-21"],
+                           preflight=cleanse.load_pseudonym_key)
+    assert code == 2
+    assert "refusing to write identifiers without pseudonymisation" in capsys.readouterr().err
+
+
+def test_the_local_default_creates_a_private_key_once_and_reuses_it(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV, raising=False)
+    first = load_pseudonym_key(local(tmp_path))
+    path = tmp_path / "k" / "key"
+    assert len(first) == 64 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_pseudonym_key(local(tmp_path)) == first
+
+
+def test_a_key_file_is_read_and_a_missing_one_is_not_created_unless_asked(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV, raising=False)
+    no_create = local(tmp_path, "cleanse.pseudonymisation.create_missing_key_file=false")
+    with pytest.raises(ConfigError, match="or the key file"):
+        load_pseudonym_key(no_create)
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "key").write_text("a-key-written-by-operations\n")
+    assert load_pseudonym_key(no_create) == b"a-key-written-by-operations"
+
+
+def test_a_short_key_is_refused_without_showing_it(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, "short-secret")
+    with pytest.raises(ConfigError, match="shorter than 16 bytes") as error:
+        load_pseudonym_key(local(tmp_path))
+    assert "short-secret" not in str(error.value)
