@@ -12,7 +12,10 @@ DEFAULT_NULL_TOKENS = ("", "-", "NULL", "\\N")
 # Java regex: ASCII whitespace (space, \t, \n, \x0B, \f, \r), every Unicode space separator
 # (\p{Z}: NBSP U+00A0, figure space U+2007, narrow NBSP U+202F, ...) and the byte-order mark.
 BLANK = r"[\s\p{Z}\uFEFF]"
-_EDGE_BLANKS = r"\A" + BLANK + r"+|" + BLANK + r"+\z"
+# The same characters spelled out, for ``trim(BOTH ... FROM)``: a scan of the ends of the string,
+# several times cheaper than a regular expression on every field of every row.
+BLANK_CHARACTERS = ("\t\n\x0b\x0c\r \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B))
+                    + "\u2028\u2029\u202f\u205f\u3000\ufeff")
 
 
 def trimmed(column: Column) -> Column:
@@ -29,7 +32,7 @@ def trimmed(column: Column) -> Column:
         The string without leading/trailing whitespace, tabs, CR/LF, non-breaking spaces (U+00A0,
         U+202F) or byte-order mark; inner blanks are kept. Null stays null.
     """
-    return F.regexp_replace(column, _EDGE_BLANKS, "")
+    return F.trim(column, F.lit(BLANK_CHARACTERS))
 
 
 def null_if_token(column: Column, tokens: Sequence[str] = DEFAULT_NULL_TOKENS) -> Column:

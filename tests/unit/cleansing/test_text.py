@@ -2,8 +2,8 @@
 from chispa import assert_column_equality
 from pyspark.sql import functions as F
 
-from transformations.cleansing.text import (DEFAULT_NULL_TOKENS, decode_fallback, has_invalid_utf8,
-                                            null_if_token, trimmed)
+from transformations.cleansing.text import (BLANK, BLANK_CHARACTERS, DEFAULT_NULL_TOKENS, decode_fallback,
+                                            has_invalid_utf8, null_if_token, trimmed)
 
 NBSP, NNBSP, BOM = "\u00a0", "\u202f", "\ufeff"
 
@@ -93,3 +93,11 @@ def test_has_invalid_utf8_is_false_for_valid_text_and_null(spark):
                       .when(F.col("id") == 2, F.lit("Illimité"))
                       .when(F.col("id") == 3, F.lit(""))))
     assert_column_equality(df.withColumn("actual", has_invalid_utf8(F.col("raw"))), "actual", "expected")
+
+
+def test_blank_characters_are_exactly_what_the_blank_regex_matches(spark):
+    """``trimmed`` scans for BLANK_CHARACTERS; they must be the characters of the BLANK class."""
+    code_points = [c for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
+    df = spark.createDataFrame([(c, chr(c)) for c in code_points], "code int, ch string")
+    matched = {r.code for r in df.where(F.col("ch").rlike("^" + BLANK + "$")).collect()}
+    assert matched == {ord(c) for c in BLANK_CHARACTERS}
