@@ -13,8 +13,9 @@ export PYTHONPATH := $(CURDIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYSPARK_PYTHON := $(CURDIR)/$(PY)
 VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' jobs/__init__.py)
-# Driver JVM options must be given to spark-submit itself (see docs/generator-model.md).
-SUBMIT_OPTS ?= --driver-java-options -XX:-DontCompileHugeMethods
+# Driver JVM options and memory must be given to spark-submit itself: the driver JVM is running
+# before conf is read (see docs/generator-model.md). In local mode the driver is the executor too.
+SUBMIT_OPTS ?= --driver-memory 6g --driver-java-options -XX:-DontCompileHugeMethods
 EGG = dist/cdr_pipelines-$(VERSION)-py3.11.egg
 WHEEL = dist/cdr_pipelines-$(VERSION)-py3-none-any.whl
 
@@ -50,8 +51,13 @@ package: setup
 	@ls -1 dist/
 
 # The demo runs the jobs as production does: spark-submit with the egg, the checkout off the path.
+# Each stage prints what it wrote and where; cleanse prints the quarantine counts per reason.
+DEMO_STAGES := generate ingest cleanse
 demo: package
-	env -u PYTHONPATH $(SPARK_SUBMIT) $(SUBMIT_OPTS) --py-files $(EGG) jobs/generate.py --conf $(CONF) --run-date $(RUN_DATE)
+	@set -e; for stage in $(DEMO_STAGES); do \
+	  echo "== $$stage"; \
+	  env -u PYTHONPATH $(SPARK_SUBMIT) $(SUBMIT_OPTS) --py-files $(EGG) jobs/$$stage.py --conf $(CONF) --run-date $(RUN_DATE); \
+	done
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
