@@ -12,7 +12,7 @@ from typing import Sequence, Union
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transformations.cleansing.reasons import flag
+from transformations.cleansing.reasons import flag, flag_missing
 from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, null_if_token
 
 ColumnOrName = Union[Column, str]
@@ -150,8 +150,7 @@ def cleanse_msisdn(raw: str, target: str, country_code: str, national_length: in
     e164 = msisdn_to_e164(present, country_code, national_length, trunk_prefix, international_prefix)
 
     def step(df: DataFrame) -> DataFrame:
-        if required:
-            df = df.transform(flag(present.isNull(), f"{target}_missing"))
+        df = df.transform(flag_missing(present, target, required))
         return (df.transform(flag(present.isNotNull() & e164.isNull(), f"{target}_invalid"))
                 .withColumn(target, e164))   # last: target may be raw
     return step
@@ -264,8 +263,7 @@ def cleanse_imsi(raw: str, target: str, required: bool = False, tokens: Sequence
     valid = is_valid_imsi(present)
 
     def step(df: DataFrame) -> DataFrame:
-        if required:
-            df = df.transform(flag(present.isNull(), f"{target}_missing"))
+        df = df.transform(flag_missing(present, target, required))
         return (df.transform(flag(present.isNotNull() & ~valid, f"{target}_invalid"))
                 .withColumn(target, F.when(valid, present)))
     return step
@@ -298,8 +296,7 @@ def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence
     luhn = is_imei_luhn_failure(present)
 
     def step(df: DataFrame) -> DataFrame:
-        if required:
-            df = df.transform(flag(present.isNull(), f"{target}_missing"))
+        df = df.transform(flag_missing(present, target, required))
         return (df.transform(flag(luhn, f"{target}_luhn"))
                 .transform(flag(present.isNotNull() & ~valid & ~luhn, f"{target}_invalid"))
                 .withColumn(target, F.when(valid, present)))
@@ -363,8 +360,7 @@ def cleanse_cell_id(raw: str, target: str, required: bool = True, tokens: Sequen
 
     def step(df: DataFrame) -> DataFrame:
         df = df.withColumn(parts_column, split_cell_id(present))
-        if required:
-            df = df.transform(flag(present.isNull(), f"{target}_missing"))
+        df = df.transform(flag_missing(present, target, required))
         df = df.transform(flag(present.isNotNull() & parts.isNull(), f"{target}_invalid"))
         return df.withColumns({
             target: F.when(parts.isNotNull(), F.concat_ws("-", parts.mcc, parts.mnc, parts.lac.cast("string"),

@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transformations.cleansing.reasons import flag
+from transformations.cleansing.reasons import flag, flag_missing
 from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, null_if_token, trimmed
 
 TRUE_SPELLINGS = ("y", "yes", "1", "true", "t", "oui", "o", "vrai")
@@ -237,8 +237,7 @@ def cleanse_number(raw: str, target: str, kind: str = "long", minimum: Optional[
     checked = text.isNotNull() & ~sentinel
 
     def step(df: DataFrame) -> DataFrame:
-        if required:
-            df = df.transform(flag(text.isNull(), f"{target}_missing"))
+        df = df.transform(flag_missing(text, target, required))
         return (df.transform(flag(sentinel, f"{target}_sentinel"))
                 .transform(flag(checked & parsed.isNull(), f"{target}_not_a_number"))
                 .transform(flag(checked & outside, f"{target}_out_of_range"))
@@ -271,8 +270,7 @@ def cleanse_boolean(raw: str, target: str, required: bool = False,
     parsed = to_boolean(text)
 
     def step(df: DataFrame) -> DataFrame:
-        if required:
-            df = df.transform(flag(text.isNull(), f"{target}_missing"))
+        df = df.transform(flag_missing(text, target, required))
         return (df.transform(flag(text.isNotNull() & parsed.isNull(), f"{target}_not_a_boolean"))
                 .withColumn(target, parsed))
     return step

@@ -47,6 +47,19 @@ def flag(condition: Union[Column, str], reason: str):
     return step
 
 
+def flag_missing(value: Column, field: str, required: bool = True):
+    """Curried step appending ``<field>_missing`` where ``value`` is null, for a required field
+    (an optional field's absence is no reason: the step is then the identity).
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+    """
+    if not required:
+        return lambda df: df
+    return flag(value.isNull(), f"{field}_missing")
+
+
 def is_quarantined() -> Column:
     """True for rows with at least one reason."""
     return F.size(F.col(REASONS)) > 0

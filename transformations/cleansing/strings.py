@@ -6,7 +6,7 @@ from typing import Sequence
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transformations.cleansing.reasons import flag
+from transformations.cleansing.reasons import flag, flag_missing
 from transformations.cleansing.text import DEFAULT_NULL_TOKENS, null_if_token
 
 
@@ -21,7 +21,7 @@ def cleanse_string(raw: str, target: str, required: bool = False, tokens: Sequen
     """
     def step(df: DataFrame) -> DataFrame:
         out = df.withColumn(target, null_if_token(F.col(raw), tokens))
-        return out.transform(flag(F.col(target).isNull(), f"{target}_missing")) if required else out
+        return out.transform(flag_missing(F.col(target), target, required))
     return step
 
 
@@ -43,5 +43,5 @@ def cleanse_enum(raw: str, target: str, allowed: Sequence[str], required: bool =
         present = null_if_token(F.col(raw), tokens)
         out = df.withColumn(target, F.try_element_at(canonical, F.upper(present)))
         out = out.transform(flag(present.isNotNull() & F.col(target).isNull(), f"{target}_invalid"))
-        return out.transform(flag(present.isNull(), f"{target}_missing")) if required else out
+        return out.transform(flag_missing(present, target, required))
     return step

@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transformations.cleansing.reasons import flag
+from transformations.cleansing.reasons import flag, flag_missing
 from transformations.cleansing.text import DEFAULT_NULL_TOKENS, null_if_token, trimmed
 
 EPOCH_SECONDS = "epoch_s"       # 9-10 digits, optional '-': seconds since 1970-01-01T00:00:00Z
@@ -118,8 +118,7 @@ def cleanse_timestamp(raw: str, target: str, formats: Sequence[str], time_zone: 
     instant = parse_local_timestamp(text, formats, time_zone)
 
     def step(df: DataFrame) -> DataFrame:
-        if required:
-            df = df.transform(flag(text.isNull(), f"{target}_missing"))
+        df = df.transform(flag_missing(text, target, required))
         df = (df.transform(flag(text.isNotNull() & instant.isNull(), f"{target}_unparseable"))
               .withColumn(target, instant))   # after the flags: target may be raw
         if local_hour_column:
