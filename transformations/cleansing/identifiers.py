@@ -12,7 +12,7 @@ from typing import Sequence, Union
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transformations.cleansing.reasons import flag, flag_missing
+from transformations.cleansing.reasons import computed_once, flag, flag_missing
 from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, null_if_token
 
 ColumnOrName = Union[Column, str]
@@ -146,14 +146,16 @@ def cleanse_msisdn(raw: str, target: str, country_code: str, national_length: in
     Callable[[DataFrame], DataFrame]
         Never drops a row.
     """
-    present = null_if_token(F.col(raw), tokens)
-    e164 = msisdn_to_e164(present, country_code, national_length, trunk_prefix, international_prefix)
+    names = [f"__{target}_{part}" for part in ("text", "e164")]
+    present, e164 = (F.col(name) for name in names)
 
     def step(df: DataFrame) -> DataFrame:
         df = df.transform(flag_missing(present, target, required))
         return (df.transform(flag(present.isNotNull() & e164.isNull(), f"{target}_invalid"))
                 .withColumn(target, e164))   # last: target may be raw
-    return step
+    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
+                          {names[1]: msisdn_to_e164(present, country_code, national_length, trunk_prefix,
+                                                    international_prefix)}], step)
 
 
 def is_valid_imsi(column: ColumnOrName) -> Column:
@@ -259,14 +261,14 @@ def cleanse_imsi(raw: str, target: str, required: bool = False, tokens: Sequence
     Callable[[DataFrame], DataFrame]
         Never drops a row.
     """
-    present = null_if_token(F.col(raw), tokens)
-    valid = is_valid_imsi(present)
+    names = [f"__{target}_{part}" for part in ("text", "valid")]
+    present, valid = (F.col(name) for name in names)
 
     def step(df: DataFrame) -> DataFrame:
         df = df.transform(flag_missing(present, target, required))
         return (df.transform(flag(present.isNotNull() & ~valid, f"{target}_invalid"))
                 .withColumn(target, F.when(valid, present)))
-    return step
+    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)}, {names[1]: is_valid_imsi(present)}], step)
 
 
 def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence[str] = DEFAULT_NULL_TOKENS):
@@ -291,16 +293,16 @@ def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence
     Callable[[DataFrame], DataFrame]
         Never drops a row.
     """
-    present = null_if_token(F.col(raw), tokens)
-    valid = is_valid_imei(present)
-    luhn = is_imei_luhn_failure(present)
+    names = [f"__{target}_{part}" for part in ("text", "valid", "luhn")]
+    present, valid, luhn = (F.col(name) for name in names)
 
     def step(df: DataFrame) -> DataFrame:
         df = df.transform(flag_missing(present, target, required))
         return (df.transform(flag(luhn, f"{target}_luhn"))
                 .transform(flag(present.isNotNull() & ~valid & ~luhn, f"{target}_invalid"))
                 .withColumn(target, F.when(valid, present)))
-    return step
+    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
+                          {names[1]: is_valid_imei(present), names[2]: is_imei_luhn_failure(present)}], step)
 
 
 def split_cell_id(column: ColumnOrName) -> Column:
@@ -354,12 +356,10 @@ def cleanse_cell_id(raw: str, target: str, required: bool = True, tokens: Sequen
     Callable[[DataFrame], DataFrame]
         Never drops a row.
     """
-    present = null_if_token(F.col(raw), tokens)
-    parts_column = f"__{target}_parts"
-    parts = F.col(parts_column)
+    names = [f"__{target}_{part}" for part in ("text", "parts")]
+    present, parts = (F.col(name) for name in names)
 
     def step(df: DataFrame) -> DataFrame:
-        df = df.withColumn(parts_column, split_cell_id(present))
         df = df.transform(flag_missing(present, target, required))
         df = df.transform(flag(present.isNotNull() & parts.isNull(), f"{target}_invalid"))
         return df.withColumns({
@@ -369,5 +369,5 @@ def cleanse_cell_id(raw: str, target: str, required: bool = True, tokens: Sequen
             f"{target}_mnc": parts.mnc,
             f"{target}_lac": parts.lac,
             f"{target}_ci": parts.ci,
-        }).drop(parts_column)
-    return step
+        })
+    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)}, {names[1]: split_cell_id(present)}], step)

@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transformations.cleansing.reasons import flag, flag_missing
+from transformations.cleansing.reasons import computed_once, flag, flag_missing
 from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, null_if_token, trimmed
 
 TRUE_SPELLINGS = ("y", "yes", "1", "true", "t", "oui", "o", "vrai")
@@ -230,9 +230,8 @@ def cleanse_number(raw: str, target: str, kind: str = "long", minimum: Optional[
     """
     if kind not in _PARSERS:
         raise ValueError(f"kind must be one of {sorted(_PARSERS)}, not {kind!r}")
-    text = null_if_token(F.col(raw), tokens)
-    sentinel = is_sentinel(text, sentinels)
-    parsed = _PARSERS[kind](text)
+    names = [f"__{target}_{part}" for part in ("text", "sentinel", "parsed")]
+    text, sentinel, parsed = (F.col(name) for name in names)
     outside = out_of_range(parsed, minimum, maximum)
     checked = text.isNotNull() & ~sentinel
 
@@ -242,7 +241,8 @@ def cleanse_number(raw: str, target: str, kind: str = "long", minimum: Optional[
                 .transform(flag(checked & parsed.isNull(), f"{target}_not_a_number"))
                 .transform(flag(checked & outside, f"{target}_out_of_range"))
                 .withColumn(target, F.when(~sentinel & ~outside, parsed)))   # last: target may be raw
-    return step
+    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
+                          {names[1]: is_sentinel(text, sentinels), names[2]: _PARSERS[kind](text)}], step)
 
 
 def cleanse_boolean(raw: str, target: str, required: bool = False,
@@ -266,11 +266,11 @@ def cleanse_boolean(raw: str, target: str, required: bool = False,
     Callable[[DataFrame], DataFrame]
         Never drops a row.
     """
-    text = null_if_token(F.col(raw), tokens)
-    parsed = to_boolean(text)
+    names = [f"__{target}_{part}" for part in ("text", "parsed")]
+    text, parsed = (F.col(name) for name in names)
 
     def step(df: DataFrame) -> DataFrame:
         df = df.transform(flag_missing(text, target, required))
         return (df.transform(flag(text.isNotNull() & parsed.isNull(), f"{target}_not_a_boolean"))
                 .withColumn(target, parsed))
-    return step
+    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)}, {names[1]: to_boolean(text)}], step)

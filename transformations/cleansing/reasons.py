@@ -2,7 +2,7 @@
 dropped until :func:`split_valid_quarantined` separates valid from quarantined rows."""
 from __future__ import annotations
 
-from typing import Tuple, Union
+from typing import Callable, Dict, Sequence, Tuple, Union
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -58,6 +58,34 @@ def flag_missing(value: Column, field: str, required: bool = True):
     if not required:
         return lambda df: df
     return flag(value.isNull(), f"{field}_missing")
+
+
+def computed_once(stages: Sequence[Dict[str, Column]], step: Callable[[DataFrame], DataFrame]):
+    """Curried step: add each stage's columns (one projection per stage, in order), run ``step``,
+    which reads them, then drop them.
+
+    A Column expression used in several conditions of a rule is repeated in each, and Catalyst's
+    common-subexpression elimination misses the copies in conditional positions (a CASE branch,
+    the right side of AND/OR, COALESCE). A column computed in its own projection and read more than
+    once is computed once per row: CollapseProject does not inline such a column.
+
+    Parameters
+    ----------
+    stages
+        Dicts of temporary column name to expression; a later stage may read an earlier one.
+    step
+        The rule, reading the temporary columns by name.
+
+    Returns
+    -------
+    Callable[[DataFrame], DataFrame]
+        ``step``'s result without the temporary columns.
+    """
+    def run(df: DataFrame) -> DataFrame:
+        for stage in stages:
+            df = df.withColumns(stage)
+        return df.transform(step).drop(*[name for stage in stages for name in stage])
+    return run
 
 
 def is_quarantined() -> Column:

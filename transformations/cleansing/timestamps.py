@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from transformations.cleansing.reasons import flag, flag_missing
+from transformations.cleansing.reasons import computed_once, flag, flag_missing
 from transformations.cleansing.text import DEFAULT_NULL_TOKENS, null_if_token, trimmed
 
 EPOCH_SECONDS = "epoch_s"       # 9-10 digits, optional '-': seconds since 1970-01-01T00:00:00Z
@@ -114,8 +114,8 @@ def cleanse_timestamp(raw: str, target: str, formats: Sequence[str], time_zone: 
     Callable[[DataFrame], DataFrame]
         Never drops a row.
     """
-    text = null_if_token(F.col(raw), tokens)
-    instant = parse_local_timestamp(text, formats, time_zone)
+    names = [f"__{target}_{part}" for part in ("text", "instant")]
+    text, instant = (F.col(name) for name in names)
 
     def step(df: DataFrame) -> DataFrame:
         df = df.transform(flag_missing(text, target, required))
@@ -124,4 +124,5 @@ def cleanse_timestamp(raw: str, target: str, formats: Sequence[str], time_zone: 
         if local_hour_column:
             df = df.withColumn(local_hour_column, local_hour(F.col(target), time_zone))
         return df
-    return step
+    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
+                          {names[1]: parse_local_timestamp(text, formats, time_zone)}], step)
