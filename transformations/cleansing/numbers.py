@@ -56,11 +56,8 @@ def normalised_number_text(column: Column) -> Column:
 
 
 def _integral(column: Column, type_name: str) -> Column:
-    # Fast path: plain digits (the bulk of every feed) cast directly; an ANSI cast accepts nothing
-    # the slow path would read otherwise ("1.5", "1e3" and overflows fail it). Only the rest goes
-    # through the separator normalisation, a chain of regular expressions.
     text = normalised_number_text(column)
-    return F.coalesce(column.try_cast(type_name), F.when(text.rlike(_INTEGER), text.try_cast(type_name)))
+    return F.when(text.rlike(_INTEGER), text.try_cast(type_name))
 
 
 def to_long(column: Column) -> Column:
