@@ -6,7 +6,7 @@ import importlib
 import sys
 import tempfile
 
-BENCHMARKS = ("bench.generate_bench",)
+BENCHMARKS = ("bench.generate_bench", "bench.cleanse_bench")
 
 
 def main(argv=None) -> int:
