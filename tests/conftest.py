@@ -8,9 +8,10 @@ and tiny data: starting the JVM is the slowest part of the suite, and it happens
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import pytest
 
@@ -56,6 +57,30 @@ def redirected_paths(root: Path) -> List[str]:
         ready for ``load_config(path, overrides)`` or a job's ``--set``.
     """
     return [f"paths.{f.name}={Path(root) / f.name}" for f in dataclasses.fields(Paths)]
+
+
+def job_argv(root: Path, run_date: dt.date, settings: Dict[str, object] = None, extra: Sequence[str] = ()) -> List[str]:
+    """A job's arguments on the local conf with every zone under ``root``.
+
+    Parameters
+    ----------
+    root
+        Data directory (see :func:`redirected_paths`).
+    run_date
+        The ``--run-date``.
+    settings
+        More ``--set`` overrides, key path to value.
+    extra
+        More ``--set`` overrides, already ``key=value``.
+
+    Returns
+    -------
+    list of str
+        ``--conf <local.yaml> --run-date <date> --set ...``.
+    """
+    overrides = redirected_paths(root) + [f"{k}={v}" for k, v in (settings or {}).items()] + list(extra)
+    return ["--conf", str(LOCAL_CONF), "--run-date", run_date.isoformat()] + [
+        part for item in overrides for part in ("--set", item)]
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 
 from jobs import generate
 from jobs.runtime.job import run_job
-from tests.conftest import FAST_SPARK_SETTINGS, LOCAL_CONF, redirected_paths
+from tests.conftest import FAST_SPARK_SETTINGS, LOCAL_CONF, job_argv
 from transformations.synthetic import exports
 from transformations.synthetic.calls import calls_from_ids
 from transformations.synthetic.network import cells_from_site_ids
@@ -38,12 +38,7 @@ RATES = {
 
 
 def job_args(root: Path):
-    overrides = redirected_paths(root) + [f"{k}={v}" for k, v in SCALE.items()] + [
-        f"generate.defects.{k}={v}" for k, v in RATES.items()]
-    args = ["--conf", str(LOCAL_CONF), "--run-date", RUN_DATE.isoformat()]
-    for item in overrides:
-        args += ["--set", item]
-    return args
+    return job_argv(root, RUN_DATE, {**SCALE, **{f"generate.defects.{k}": v for k, v in RATES.items()}})
 
 
 @pytest.fixture(scope="module")

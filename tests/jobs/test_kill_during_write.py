@@ -15,7 +15,7 @@ import pytest
 
 from jobs import cleanse, ingest
 from jobs.runtime.job import run_job
-from tests.conftest import FAST_SPARK_SETTINGS, LOCAL_CONF, PROJECT_ROOT, redirected_paths
+from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv
 
 RUN_DATE = dt.date(2026, 11, 21)
 KEY = "kill-test-key-0123456789abcdef"
@@ -44,10 +44,7 @@ def write_raw_day(root: Path, records: int = 3000, files: int = 4) -> None:
 
 
 def args_for(root: Path, extra=()):
-    args = ["--conf", str(LOCAL_CONF), "--run-date", RUN_DATE.isoformat()]
-    for item in redirected_paths(root) + list(extra):
-        args += ["--set", item]
-    return args
+    return job_argv(root, RUN_DATE, extra=extra)
 
 
 def snapshot(spark, root: Path):

@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 
 from jobs import cleanse, generate, ingest
 from jobs.runtime.job import run_job
-from tests.conftest import FAST_SPARK_SETTINGS, LOCAL_CONF, redirected_paths
+from tests.conftest import FAST_SPARK_SETTINGS, job_argv
 from transformations.cleansing.pseudonymise import hmac_sha256
 
 RUN_DATE = dt.date(2026, 11, 21)
@@ -43,12 +43,7 @@ RUN_COLUMNS = ("_ingest_run_id", "_ingest_time", "_cleanse_run_id")
 
 
 def job_args(root: Path):
-    overrides = redirected_paths(root) + [f"{k}={v}" for k, v in SCALE.items()] + [
-        f"generate.defects.{k}={v}" for k, v in RATES.items()]
-    args = ["--conf", str(LOCAL_CONF), "--run-date", RUN_DATE.isoformat()]
-    for item in overrides:
-        args += ["--set", item]
-    return args
+    return job_argv(root, RUN_DATE, {**SCALE, **{f"generate.defects.{k}": v for k, v in RATES.items()}})
 
 
 def run_captured(name, body, args, **kwargs):
