@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 
 from jobs import cleanse, generate, ingest
 from jobs.runtime.job import JobResult, run_job
+from jobs.runtime.session import sql_settings
 from jobs.runtime.tables import read_date
 
 CONF = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conf", "local.yaml")
@@ -54,7 +55,8 @@ def classify_only(ctx, feed, key) -> float:
     """Seconds to compute the classified rows (the job's cleanse step) without writing them."""
     started = time.time()
     bronze = read_date(ctx.spark, cleanse.zone_path(ctx, "bronze", "cdr"), RUN_DATE)
-    bronze.transform(cleanse.classified(feed, key)).write.format("noop").mode("overwrite").save()
+    with sql_settings(ctx.spark, cleanse.CLASSIFY_SETTINGS):
+        bronze.transform(cleanse.classified(feed, key)).write.format("noop").mode("overwrite").save()
     return time.time() - started
 
 

@@ -32,6 +32,7 @@ from jobs.runtime.config import Feed
 from jobs.runtime.job import JobContext, JobResult, run_job
 from jobs.runtime.keys import load_pseudonym_key
 from jobs.runtime.reports import write_json_report
+from jobs.runtime.session import sql_settings
 from jobs.runtime.tables import read_date, replace_date
 from transformations.cleansing.duplicates import mark_probe_duplicates
 from transformations.cleansing.pseudonymise import hmac_sha256
@@ -42,7 +43,14 @@ from transformations.ingestion.bronze import SOURCE_FILE
 
 DUPLICATE_OF, PROBE_DUPLICATE = "duplicate_of", "probe_duplicate"
 RUN_ID, REPAIRED = "_cleanse_run_id", "_encoding_repaired"
+RAW_LINE_MASKED = "raw_line_masked"   # the raw line of a quarantined row, every digit a 9
 KIND = "_kind"  # valid, quarantined or duplicate
+# Cleansing is one wide projection of string functions per feed. Whole-stage codegen inlines all
+# of it into one Java method (36 KB of bytecode for the CDR feed), beyond what HotSpot compiles:
+# C2 gives up ("out of nodes"), and the stage ran as C1 code or in the interpreter. Without it,
+# each operator's code is split into small methods that C2 compiles: the rules of 1.1M CDRs ran
+# in 21 s instead of 65 s (bench/cleanse_bench.py measures the job on 10M).
+CLASSIFY_SETTINGS = {"spark.sql.codegen.wholeStage": "false"}
 _DROPPED_FROM_SILVER = (REASONS, DUPLICATE_OF, KIND, "_ingest_time", "_line", "_field_count",
                         "_expected_field_count", "_file_problem")
 
@@ -83,8 +91,11 @@ def classified(feed: Feed, key: bytes):
     identifiers = identifier_fields(feed)
 
     def step(bronze: DataFrame) -> DataFrame:
-        df = bronze.transform(cleanse_feed(feed)).withColumn(
-            REPAIRED, has_invalid_utf8(F.col("_line")) & ~is_quarantined())
+        # The raw line is only kept (digits masked) for quarantined rows; dropped here, before the
+        # dedup shuffle, it neither widens the shuffled rows nor reaches the shuffle files.
+        df = bronze.transform(cleanse_feed(feed)).withColumns({
+            REPAIRED: has_invalid_utf8(F.col("_line")) & ~is_quarantined(),
+            RAW_LINE_MASKED: F.when(is_quarantined(), masked_digits(F.col("_line")))}).drop("_line")
         if feed.dedup is not None:
             dedup = feed.dedup
             # Quarantined rows match nothing (null key); among valid rows an absent optional key
@@ -103,8 +114,7 @@ def classified(feed: Feed, key: bytes):
         pseudonyms = {name: hmac_sha256(F.col(name), key) for name in identifiers}
         pseudonyms.update({raw(name): F.when(kept, hmac_sha256(F.col(raw(name)), key)) for name in identifiers})
         pseudonyms.update({f"{raw(name)}_shape": F.when(kept, masked_digits(F.col(raw(name)))) for name in identifiers})
-        pseudonyms["raw_line_masked"] = F.when(kept, masked_digits(F.col("_line")))
-        return df.withColumns(pseudonyms).drop("_line")
+        return df.withColumns(pseudonyms)
     return step
 
 
@@ -131,7 +141,8 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> Feed
     outcome = FeedCleanse(feed=name, silver=zone_path(ctx, "silver", name),
                           quarantine=zone_path(ctx, "quarantine", name))
     bronze = read_date(spark, zone_path(ctx, "bronze", name), day)
-    rows = bronze.transform(classified(feed, key)).persist(StorageLevel.MEMORY_AND_DISK)
+    with sql_settings(spark, CLASSIFY_SETTINGS):   # the cached plan is fixed when it is cached
+        rows = bronze.transform(classified(feed, key)).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         with ctx.step(f"{name}: cleanse"):
             figures = rows.agg(

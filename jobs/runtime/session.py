@@ -15,7 +15,8 @@ spark-submit the driver's classpath is fixed before Python starts, so Delta must
 from __future__ import annotations
 
 import os
-from typing import Dict, Optional
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional
 
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
@@ -105,6 +106,33 @@ def get_spark(config: Config, app_name: str, extra: Optional[Dict[str, str]] = N
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+@contextmanager
+def sql_settings(spark: SparkSession, settings: Dict[str, str]) -> Iterator[None]:
+    """Run the block with these SQL settings, then restore each to what it was (or unset it).
+
+    Settings are read when a query is planned, so they apply to the queries planned inside the
+    block (including a ``persist`` there: its plan is fixed when it is cached).
+
+    Parameters
+    ----------
+    spark
+        The session.
+    settings
+        SQL settings (``spark.sql.*``) and their values for the block.
+    """
+    previous = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 def _require_delta_on_driver() -> None:

@@ -56,8 +56,10 @@ def normalised_number_text(column: Column) -> Column:
 
 
 def _integral(column: Column, type_name: str) -> Column:
+    # Fast path: plain digits (optional sign) cast directly, without regular expressions; only the
+    # other texts (separators, decimal comma...) are normalised first.
     text = normalised_number_text(column)
-    return F.when(text.rlike(_INTEGER), text.try_cast(type_name))
+    return F.coalesce(column.try_cast(type_name), F.when(text.rlike(_INTEGER), text.try_cast(type_name)))
 
 
 def to_long(column: Column) -> Column:
@@ -109,7 +111,9 @@ def to_double(column: Column) -> Column:
     """
     text = normalised_number_text(column)
     value = F.when(text.rlike(_PLAIN), text.try_cast("double"))
-    return F.when(F.abs(value) <= F.lit(sys.float_info.max), value)
+    # Fast path for integers (exact: a long converts to the nearest double, as parsing does).
+    return F.coalesce(column.try_cast("bigint").cast("double"),
+                      F.when(F.abs(value) <= F.lit(sys.float_info.max), value))
 
 
 def to_boolean(column: Column, true_spellings: Sequence[str] = TRUE_SPELLINGS,

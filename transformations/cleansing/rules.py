@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame
 from transformations.cleansing.identifiers import cleanse_cell_id, cleanse_imei, cleanse_imsi, cleanse_msisdn
 from transformations.cleansing.numbers import cleanse_boolean, cleanse_number
 from transformations.cleansing.outcomes import derive_outcome
-from transformations.cleansing.reasons import with_reasons
+from transformations.cleansing.reasons import in_shared_stages, with_reasons
 from transformations.cleansing.strings import cleanse_enum, cleanse_string
 from transformations.cleansing.structure import flag_structure, keep_structural_reason_only
 from transformations.cleansing.timestamps import cleanse_timestamp
@@ -71,7 +71,9 @@ def cleanse_feed(feed: "Feed") -> Step:
     """Curried step: bronze rows of a feed to typed rows with ``raw_<field>`` and reasons.
 
     Structural problems first (``bad_file``, ``wrong_field_count``: such a row keeps only that
-    reason), then every field's rule in conf order, then the outcome of the release cause.
+    reason), then every field's rule in conf order (their intermediate columns computed together,
+    see :func:`~transformations.cleansing.reasons.in_shared_stages`), then the outcome of the
+    release cause.
 
     Returns
     -------
@@ -80,8 +82,7 @@ def cleanse_feed(feed: "Feed") -> Step:
     def step(bronze: DataFrame) -> DataFrame:
         df = with_reasons(bronze.withColumnsRenamed({name: raw(name) for name in feed.fields}))
         df = df.transform(flag_structure())
-        for name, r in feed.fields.items():
-            df = df.transform(RULES[r.type](feed, name, r))
+        df = df.transform(in_shared_stages([RULES[r.type](feed, name, r) for name, r in feed.fields.items()]))
         if feed.outcome is not None:
             outcome = feed.outcome
             df = df.transform(derive_outcome(outcome.cause, outcome.target,

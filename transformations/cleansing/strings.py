@@ -6,7 +6,7 @@ from typing import Sequence
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from transformations.cleansing.reasons import flag, flag_missing
+from transformations.cleansing.reasons import computed_once, flag, flag_missing
 from transformations.cleansing.text import DEFAULT_NULL_TOKENS, null_if_token
 
 
@@ -19,10 +19,11 @@ def cleanse_string(raw: str, target: str, required: bool = False, tokens: Sequen
     -------
     Callable[[DataFrame], DataFrame]
     """
+    text = f"__{target}_text"
+
     def step(df: DataFrame) -> DataFrame:
-        out = df.withColumn(target, null_if_token(F.col(raw), tokens))
-        return out.transform(flag_missing(F.col(target), target, required))
-    return step
+        return df.withColumn(target, F.col(text)).transform(flag_missing(F.col(target), target, required))
+    return computed_once([{text: null_if_token(F.col(raw), tokens)}], step)
 
 
 def cleanse_enum(raw: str, target: str, allowed: Sequence[str], required: bool = False,
@@ -39,9 +40,12 @@ def cleanse_enum(raw: str, target: str, allowed: Sequence[str], required: bool =
     """
     canonical = F.create_map(*[x for value in allowed for x in (F.lit(value.upper()), F.lit(value))])
 
+    names = [f"__{target}_{part}" for part in ("text", "canonical")]
+    present, value = (F.col(name) for name in names)
+
     def step(df: DataFrame) -> DataFrame:
-        present = null_if_token(F.col(raw), tokens)
-        out = df.withColumn(target, F.try_element_at(canonical, F.upper(present)))
-        out = out.transform(flag(present.isNotNull() & F.col(target).isNull(), f"{target}_invalid"))
+        out = df.withColumn(target, value)
+        out = out.transform(flag(present.isNotNull() & value.isNull(), f"{target}_invalid"))
         return out.transform(flag_missing(present, target, required))
-    return step
+    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
+                          {names[1]: F.try_element_at(canonical, F.upper(present))}], step)

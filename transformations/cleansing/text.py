@@ -32,7 +32,13 @@ def trimmed(column: Column) -> Column:
         The string without leading/trailing whitespace, tabs, CR/LF, non-breaking spaces (U+00A0,
         U+202F) or byte-order mark; inner blanks are kept. Null stays null.
     """
-    return F.trim(column, F.lit(BLANK_CHARACTERS))
+    # Most values start and end with a printable ASCII character: two one-character comparisons
+    # settle them, and only the others pay for the scan of BLANK_CHARACTERS (a search through the
+    # trim string for each end character, the costliest step of cleansing before this test).
+    # (UTF-8 order is byte order: a string >= "!" and < DEL starts with a character in "!".."~".)
+    printable_ends = ((column >= F.lit("!")) & (column < F.lit("\u007f"))
+                      & F.substring(column, -1, 1).between("!", "~"))
+    return F.when(printable_ends, column).otherwise(F.trim(column, F.lit(BLANK_CHARACTERS)))
 
 
 def null_if_token(column: Column, tokens: Sequence[str] = DEFAULT_NULL_TOKENS) -> Column:
@@ -55,7 +61,9 @@ def null_if_token(column: Column, tokens: Sequence[str] = DEFAULT_NULL_TOKENS) -
     lowered = sorted({token.strip().lower() for token in tokens})
     if not lowered:
         return value
-    return F.when(~F.lower(value).isin(lowered), value)
+    # Only a value as short as a token can be one: the others skip the (Unicode) lower-casing.
+    longest = max(len(token.encode("utf-8")) for token in lowered)
+    return F.when(F.octet_length(value) > longest, value).when(~F.lower(value).isin(lowered), value)
 
 
 def has_invalid_utf8(column: Column) -> Column:
