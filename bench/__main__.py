@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import tempfile
 
@@ -14,6 +15,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="run only the benchmark whose module name contains this")
     parser.add_argument("--data", help="working directory for generated data (default: a temporary one)")
     args = parser.parse_args(argv)
+    if args.data:
+        os.makedirs(args.data, exist_ok=True)
     rows = []
     for name in BENCHMARKS:
         if args.only and args.only not in name:

@@ -22,12 +22,11 @@ _MSISDN_PUNCTUATION = r"[.\-()/]"
 # "+44 (0)7911 123456", "+33 (0)6 ...": the trunk zero some people write after the country code.
 _TRUNK_NOTE = r"^(\+|00)([1-9][0-9]{0,2})\(0\)"
 E164 = r"^\+[1-9][0-9]{7,14}$"
+_PLAIN_NUMBER = r"^\+?[0-9]+$"
 
 IMSI = r"^[1-9][0-9]{13,14}$"           # MCC (3, not 0xx) + MNC (2-3) + MSIN (9-10)
 _IMEI = r"^[0-9]{15}$"
 _IMEISV = r"^[0-9]{16}$"
-# Luhn: the digit sum of 2*d for d = 0..9.
-_DOUBLED_DIGIT_SUM = "0246813579"
 
 _CELL_ID = r"^([0-9]{3})([-_:])([0-9]{2,3})\2([0-9]+)\2([0-9]+)$"
 CELL_ID_TYPE = "struct<mcc:string,mnc:string,lac:int,ci:bigint>"
@@ -92,15 +91,42 @@ def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 
     ValueError
         When a prefix or the country code is not made of digits, or ``national_length < 1``.
     """
+    return _e164_of_clean_text(msisdn_clean_text(raw), country_code, national_length, trunk_prefix,
+                               international_prefix)
+
+
+def msisdn_clean_text(raw: ColumnOrName) -> Column:
+    """A phone number as written, without blanks, ``. - ( ) /`` and a ``(0)`` trunk note after an
+    international country code: the text :func:`msisdn_to_e164` reads.
+
+    A text already made of digits (one leading '+' allowed), the usual case, is returned as it is
+    after one pattern test; only the others go through the three replacements.
+
+    Parameters
+    ----------
+    raw
+        String Column (or column name).
+
+    Returns
+    -------
+    Column
+        String; null for null.
+    """
+    text = _col(raw)
+    cleaned = F.regexp_replace(F.regexp_replace(text, BLANK + "+", ""), _TRUNK_NOTE, "$1$2")
+    cleaned = F.regexp_replace(cleaned, _MSISDN_PUNCTUATION + "+", "")
+    return F.when(text.rlike(_PLAIN_NUMBER), text).otherwise(cleaned)
+
+
+def _e164_of_clean_text(text: Column, country_code: str, national_length: int, trunk_prefix: str,
+                        international_prefix: str) -> Column:
     cc = _digits_setting("country_code", country_code, allow_empty=False)
     trunk = _digits_setting("trunk_prefix", trunk_prefix, allow_empty=True)
     intl = _digits_setting("international_prefix", international_prefix, allow_empty=True)
     if national_length < 1:
         raise ValueError(f"national_length must be positive, not {national_length}")
-
-    text = F.regexp_replace(F.regexp_replace(_col(raw), BLANK + "+", ""), _TRUNK_NOTE, "$1$2")
-    text = F.regexp_replace(text, _MSISDN_PUNCTUATION + "+", "")
-    digits = F.regexp_replace(text, r"^\+", "")
+    plain = text.rlike(_PLAIN_NUMBER)
+    digits = F.when(text.startswith("+"), F.substring(text, 2, 1_000)).otherwise(text)
     length = F.length(digits)
 
     # Each branch yields the international digits (country code + national number), no '+'.
@@ -117,9 +143,10 @@ def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 
         lost_trunk = lost_trunk & ~digits.startswith(trunk)
     candidate = candidate.when(lost_trunk, F.concat(F.lit(cc), digits))
 
-    result = F.concat(F.lit("+"), candidate)
     home_length_ok = ~candidate.startswith(cc) | (F.length(candidate) == len(cc) + national_length)
-    return F.when(text.rlike(r"^\+?[0-9]+$") & result.rlike(E164) & home_length_ok, result)
+    # With plain digits, candidate is digits too: E.164 is then its length and no leading zero.
+    e164_shaped = F.length(candidate).between(8, 15) & ~candidate.startswith("0")
+    return F.when(plain & e164_shaped & home_length_ok, F.concat(F.lit("+"), candidate))
 
 
 def cleanse_msisdn(raw: str, target: str, country_code: str, national_length: int = 9, required: bool = True,
@@ -153,9 +180,11 @@ def cleanse_msisdn(raw: str, target: str, country_code: str, national_length: in
         df = df.transform(flag_missing(present, target, required))
         return (df.transform(flag(present.isNotNull() & e164.isNull(), f"{target}_invalid"))
                 .withColumn(target, e164))   # last: target may be raw
+    clean = f"__{target}_clean"
     return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
-                          {names[1]: msisdn_to_e164(present, country_code, national_length, trunk_prefix,
-                                                    international_prefix)}], step)
+                          {clean: msisdn_clean_text(present)},
+                          {names[1]: _e164_of_clean_text(F.col(clean), country_code, national_length, trunk_prefix,
+                                                         international_prefix)}], step)
 
 
 def is_valid_imsi(column: ColumnOrName) -> Column:
@@ -200,10 +229,9 @@ def luhn_check_digit(body: ColumnOrName, length: int = 14) -> Column:
     terms = []
     for position in range(1, length + 1):
         doubled = (length - position) % 2 == 0     # rightmost body digit, then every second one
-        digit_text = F.substring(text, position, 1)
-        if doubled:
-            digit_text = F.translate(digit_text, "0123456789", _DOUBLED_DIGIT_SUM)
-        terms.append(F.ascii(digit_text) - 48)
+        digit = _digit(text, position)
+        # the digit sum of 2d is 2d, or 2d - 9 from d = 5 on (10 -> 1, ..., 18 -> 9)
+        terms.append(digit * 2 - (digit >= 5).cast("int") * 9 if doubled else digit)
     total = reduce(add, terms)
     return F.when(F.length(text) >= length, (10 - total % 10) % 10)
 
@@ -293,8 +321,11 @@ def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence
     Callable[[DataFrame], DataFrame]
         Never drops a row.
     """
-    names = [f"__{target}_{part}" for part in ("text", "valid", "luhn")]
-    present, valid, luhn = (F.col(name) for name in names)
+    names = [f"__{target}_{part}" for part in ("text", "imei", "imeisv", "luhn_ok")]
+    present, imei, imeisv, luhn_ok = (F.col(name) for name in names)
+    # Each pattern and the check digit computed once (is_valid_imei and is_imei_luhn_failure would
+    # each compute them): the same definitions, in stages.
+    valid, luhn = imeisv | (imei & luhn_ok), imei & ~luhn_ok
 
     def step(df: DataFrame) -> DataFrame:
         df = df.transform(flag_missing(present, target, required))
@@ -302,7 +333,9 @@ def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence
                 .transform(flag(present.isNotNull() & ~valid & ~luhn, f"{target}_invalid"))
                 .withColumn(target, F.when(valid, present)))
     return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
-                          {names[1]: is_valid_imei(present), names[2]: is_imei_luhn_failure(present)}], step)
+                          {names[1]: F.coalesce(present.rlike(_IMEI), F.lit(False)),
+                           names[2]: F.coalesce(present.rlike(_IMEISV), F.lit(False))},
+                          {names[3]: F.coalesce(imei & _imei_luhn_ok(present), F.lit(False))}], step)
 
 
 def split_cell_id(column: ColumnOrName) -> Column:
@@ -324,13 +357,19 @@ def split_cell_id(column: ColumnOrName) -> Column:
         four digit-only parts, the MCC is not 3 digits, the MNC not 2-3 digits, or LAC/CI do not
         fit an int/bigint.
     """
-    text = _col(column)
-    lac = F.regexp_extract(text, _CELL_ID, 4).try_cast("int")
-    ci = F.regexp_extract(text, _CELL_ID, 5).try_cast("bigint")
-    parts = F.struct(F.regexp_extract(text, _CELL_ID, 1).alias("mcc"),
-                     F.regexp_extract(text, _CELL_ID, 3).alias("mnc"),
-                     lac.alias("lac"), ci.alias("ci"))
-    return F.when(text.rlike(_CELL_ID) & lac.isNotNull() & ci.isNotNull(), parts).cast(CELL_ID_TYPE)
+    return _cell_id_of_parts(_cell_id_texts(_col(column)))
+
+
+def _cell_id_texts(text: Column) -> Column:
+    # One pattern test, then a split on the separator (the 4th character once the pattern holds):
+    # a one-character split is a plain search, not a regular expression.
+    return F.when(text.rlike(_CELL_ID), F.split(text, F.substring(text, 4, 1)))
+
+
+def _cell_id_of_parts(texts: Column) -> Column:
+    lac, ci = texts[2].try_cast("int"), texts[3].try_cast("bigint")
+    parts = F.struct(texts[0].alias("mcc"), texts[1].alias("mnc"), lac.alias("lac"), ci.alias("ci"))
+    return F.when(lac.isNotNull() & ci.isNotNull(), parts).cast(CELL_ID_TYPE)
 
 
 def cleanse_cell_id(raw: str, target: str, required: bool = True, tokens: Sequence[str] = DEFAULT_NULL_TOKENS):
@@ -370,4 +409,7 @@ def cleanse_cell_id(raw: str, target: str, required: bool = True, tokens: Sequen
             f"{target}_lac": parts.lac,
             f"{target}_ci": parts.ci,
         })
-    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)}, {names[1]: split_cell_id(present)}], step)
+    texts = f"__{target}_texts"
+    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
+                          {texts: _cell_id_texts(present)},
+                          {names[1]: _cell_id_of_parts(F.col(texts))}], step)
