@@ -42,11 +42,6 @@ def _digits_setting(name: str, value: str, allow_empty: bool) -> str:
     return value
 
 
-def _digit(text: Column, position: int) -> Column:
-    """The digit at 1-based ``position`` as an int (ASCII arithmetic: no cast that could raise)."""
-    return F.ascii(F.substring(text, position, 1)) - 48
-
-
 def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 9, trunk_prefix: str = "0",
                    international_prefix: str = "00") -> Column:
     """Normalise a phone number as written in the feeds to E.164 (``"+33612345678"``).
@@ -216,28 +211,38 @@ def luhn_check_digit(body: ColumnOrName, length: int = 14) -> Column:
     ----------
     body
         String Column (or column name) whose first ``length`` characters are digits (check with a
-        regular expression first: other characters give a meaningless digit, never an error).
+        regular expression first: a sign or blanks there give a meaningless digit).
     length
-        Number of body digits.
+        Number of body digits, at most 18.
 
     Returns
     -------
     Column
-        Int 0-9; null for a null or shorter text.
+        Int 0-9; null for a null or shorter text, or letters among the first ``length`` characters.
     """
+    if not 1 <= length <= 18:
+        raise ValueError(f"length must be 1 to 18 digits (a long), not {length}")
     text = _col(body)
+    number = F.substring(text, 1, length).try_cast("bigint")
+    return F.when(F.length(text) >= length, _luhn_check_digit_of_number(number, length))
+
+
+def _luhn_check_digit_of_number(number: Column, length: int) -> Column:
+    # Digits by integer arithmetic on the number: no substring, no character decoding per digit.
+    # (n % 10^(k+1) - n % 10^k) is an exact multiple of 10^k below 10^18, so the division is exact.
     terms = []
-    for position in range(1, length + 1):
-        doubled = (length - position) % 2 == 0     # rightmost body digit, then every second one
-        digit = _digit(text, position)
+    for k in range(length):                      # k = 0: the rightmost body digit, doubled
+        digit = ((number % 10 ** (k + 1) - number % 10 ** k) / 10 ** k).cast("int")
         # the digit sum of 2d is 2d, or 2d - 9 from d = 5 on (10 -> 1, ..., 18 -> 9)
-        terms.append(digit * 2 - (digit >= 5).cast("int") * 9 if doubled else digit)
+        terms.append(digit * 2 - (digit >= 5).cast("int") * 9 if k % 2 == 0 else digit)
     total = reduce(add, terms)
-    return F.when(F.length(text) >= length, (10 - total % 10) % 10)
+    return (10 - total % 10) % 10
 
 
 def _imei_luhn_ok(text: Column) -> Column:
-    return luhn_check_digit(text, 14) == _digit(text, 15)
+    number = text.try_cast("bigint")             # 15 digits: the 14-digit body and the check digit
+    body = ((number - number % 10) / 10).cast("bigint")
+    return _luhn_check_digit_of_number(body, 14) == (number % 10).cast("int")
 
 
 def is_valid_imei(column: ColumnOrName) -> Column:
