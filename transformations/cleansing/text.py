@@ -62,6 +62,7 @@ def null_if_token(column: Column, tokens: Sequence[str] = DEFAULT_NULL_TOKENS) -
     if not lowered:
         return value
     # Only a value as short as a token can be one: the others skip the (Unicode) lower-casing.
+    # (Lower-casing keeps the UTF-8 length or grows it, but for the Kelvin sign, 3 bytes -> "k".)
     longest = max(len(token.encode("utf-8")) for token in lowered)
     return F.when(F.octet_length(value) > longest, value).when(~F.lower(value).isin(lowered), value)
 
