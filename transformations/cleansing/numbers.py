@@ -57,9 +57,11 @@ def normalised_number_text(column: Column) -> Column:
 
 def _integral(column: Column, type_name: str) -> Column:
     # Fast path: plain digits (optional sign) cast directly, without regular expressions; only the
-    # other texts (separators, decimal comma...) are normalised first.
+    # other texts (separators, decimal comma...) are normalised first. A failed integer cast costs
+    # an exception inside Spark (~20x a successful one), so texts with a '.' skip it.
     text = normalised_number_text(column)
-    return F.coalesce(column.try_cast(type_name), F.when(text.rlike(_INTEGER), text.try_cast(type_name)))
+    return F.coalesce(F.when(~column.contains("."), column.try_cast(type_name)),
+                      F.when(text.rlike(_INTEGER), text.try_cast(type_name)))
 
 
 def to_long(column: Column) -> Column:
@@ -110,10 +112,12 @@ def to_double(column: Column) -> Column:
         Java literal suffix), or beyond the double range (``"1e400"``).
     """
     text = normalised_number_text(column)
-    value = F.when(text.rlike(_PLAIN), text.try_cast("double"))
-    # Fast path for integers (exact: a long converts to the nearest double, as parsing does).
-    return F.coalesce(column.try_cast("bigint").cast("double"),
-                      F.when(F.abs(value) <= F.lit(sys.float_info.max), value))
+    # Fast path: a text ending in an ASCII digit, without hexadecimal, is cast directly (the cast
+    # takes what _PLAIN takes, plus "12d", "NaN", "0x1p3"..., all excluded by that test).
+    direct = F.when(F.substring(column, -1, 1).between("0", "9") & ~column.contains("x") & ~column.contains("X"),
+                    column.try_cast("double"))
+    value = F.coalesce(direct, F.when(text.rlike(_PLAIN), text.try_cast("double")))
+    return F.when(F.abs(value) <= F.lit(sys.float_info.max), value)
 
 
 def to_boolean(column: Column, true_spellings: Sequence[str] = TRUE_SPELLINGS,
