@@ -38,7 +38,7 @@ from transformations.cleansing.duplicates import mark_probe_duplicates
 from transformations.cleansing.pseudonymise import hmac_sha256
 from transformations.cleansing.reasons import REASONS, is_quarantined
 from transformations.cleansing.rules import cleanse_feed, identifier_fields, raw
-from transformations.cleansing.text import has_invalid_utf8
+from transformations.cleansing.text import has_invalid_utf8, masked_digits
 from transformations.ingestion.bronze import SOURCE_FILE
 
 DUPLICATE_OF, PROBE_DUPLICATE = "duplicate_of", "probe_duplicate"
@@ -74,11 +74,6 @@ class FeedCleanse:
 
 def zone_path(ctx: JobContext, zone: str, feed: str) -> str:
     return f"{ctx.config.resolve(getattr(ctx.config.paths, zone))}/{feed}"
-
-
-def masked_digits(column: Column) -> Column:
-    """Every digit replaced by ``9``: the shape of a raw value without its content."""
-    return F.translate(column, "0123456789", "9999999999")
 
 
 def classified(feed: Feed, key: bytes):

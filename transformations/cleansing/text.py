@@ -102,3 +102,19 @@ def decode_fallback(column: Column, fallback: str = "ISO-8859-1") -> Column:
         ``fallback``: the Latin-1 bytes of ``"Illimité"`` give ``"Illimité"``.
     """
     return F.when(has_invalid_utf8(column), F.decode(column.cast("binary"), fallback)).otherwise(column)
+
+
+def masked_digits(column: Column) -> Column:
+    """Every digit replaced by ``9``: the shape of a value without its content.
+
+    Parameters
+    ----------
+    column
+        String Column.
+
+    Returns
+    -------
+    Column
+        ``"+33 6 12 34 56 78"`` gives ``"+99 9 99 99 99 99"``; null stays null.
+    """
+    return F.translate(column, "0123456789", "9999999999")
