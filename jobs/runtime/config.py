@@ -37,6 +37,7 @@ class Paths:
     truth: str
     run_log: str
     reports: str
+    quality: str                     # data-quality metrics and outcomes history (Delta)
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,70 @@ class Cleanse:
 
 
 @dataclass(frozen=True)
+class QualityRule:
+    """One data-quality rule of a dataset (``conf/quality.yaml``); its name is its key there.
+
+    ``type`` names the rule's class in ``transformations/quality/rules.py`` (``RULES``); which of
+    the settings below each type needs or accepts is in ``transformations/quality/catalogue.py``.
+    A ``critical`` failure stops the pipeline (exit 3); a ``warning`` is reported.
+    """
+
+    type: str
+    severity: str = "warning"
+    description: str = ""
+    column: Optional[str] = None
+    columns: List[str] = field(default_factory=list)
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    allowed: List[str] = field(default_factory=list)
+    pattern: Optional[str] = None
+    reference: Optional[str] = None           # another dataset of quality.datasets
+    reference_column: Optional[str] = None
+    reason: Optional[str] = None              # a quarantine reason code
+    hour_column: Optional[str] = None
+    source_column: Optional[str] = None
+    source_pattern: Optional[str] = None      # regular expression; group 1 is the source's name
+    time_zone: Optional[str] = None           # of an hour column: hours a DST change skips are not expected
+    min_ratio: Optional[float] = None
+    max_ratio: Optional[float] = None
+    max_duplicates: Optional[int] = None
+    max_lag_hours: Optional[float] = None
+    lateness_hours: Optional[float] = None
+    max_missing: Optional[int] = None
+    trailing_days: Optional[int] = None
+    max_deviation: Optional[float] = None
+    min_relative_band: Optional[float] = None
+    min_rows: Optional[int] = None
+    bins: List[float] = field(default_factory=list)
+    categories: List[str] = field(default_factory=list)
+    reference_days: Optional[int] = None
+    max_psi: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class QualityDataset:
+    """A table the check job evaluates, and its rules.
+
+    ``table`` and ``quarantine`` are ``<zone>.<feed>`` (``silver.cdr``): the zone's path under
+    ``paths`` and the feed's directory. ``partition`` is ``run_date`` (the run date's rows) or
+    ``latest`` (the latest date up to the run date: reference lists that arrive now and then).
+    """
+
+    table: str
+    rules: Dict[str, QualityRule]
+    quarantine: Optional[str] = None          # scanned in the same pass, for duplicate and quarantine rates
+    partition: str = "run_date"
+    masked: List[str] = field(default_factory=list)   # columns masked in the report's samples
+
+
+@dataclass(frozen=True)
+class Quality:
+    history_days: int                         # metrics history read for anomaly bands and drift references
+    sample_rows: int                          # failing rows shown per row-level rule (identifiers masked)
+    datasets: Dict[str, QualityDataset]
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole, merged and validated configuration of one environment."""
 
@@ -210,6 +275,7 @@ class Config:
     feeds: Dict[str, Feed]
     ingest: Ingest
     cleanse: Cleanse
+    quality: Quality
     source_files: List[str] = field(default_factory=list)
 
     def resolve(self, path: str) -> str:
@@ -267,6 +333,7 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
             raise ConfigError(f"{key}: expected one of {sorted(allowed)}, got {value!r}")
     _check_rates(built.generate.defects, "generate.defects")
     _check_feeds(built.feeds)
+    _check_quality(built)
     for key in _FRACTIONS:
         value = _lookup(built, key)
         if not 0.0 <= value <= 1.0:
@@ -458,6 +525,54 @@ def _check_feeds(feeds: Dict[str, Feed]) -> None:
                     raise ConfigError(f"{prefix}.dedup: {ref!r} is not one of the feed's fields")
         if feed.outcome is not None and feed.outcome.cause not in feed.fields:
             raise ConfigError(f"{prefix}.outcome.cause: {feed.outcome.cause!r} is not one of the feed's fields")
+
+
+def _check_quality(config: "Config") -> None:
+    """Cross-field checks of the quality rules: known types and severities, each type's settings,
+    tables and references that exist."""
+    from transformations.quality.catalogue import RULE_SETTINGS, SEVERITIES  # plain data, no Spark
+
+    quality, common = config.quality, {"type", "severity", "description"}
+    if quality.history_days < 1 or quality.sample_rows < 0:
+        raise ConfigError("quality: history_days must be >= 1 and sample_rows >= 0")
+    zones = {f.name for f in dataclasses.fields(Paths)}
+    for name, dataset in quality.datasets.items():
+        prefix = f"quality.datasets.{name}"
+        for key in ("table", "quarantine"):
+            ref = getattr(dataset, key)
+            if ref is None:
+                continue
+            zone, _, feed = ref.partition(".")
+            if zone not in zones or feed not in config.feeds:
+                raise ConfigError(f"{prefix}.{key}: expected <zone>.<feed> with a zone of paths and a feed of "
+                                  f"feeds ({', '.join(config.feeds)}), got {ref!r}")
+        if dataset.partition not in ("run_date", "latest"):
+            raise ConfigError(f"{prefix}.partition: expected run_date or latest, got {dataset.partition!r}")
+        for rule_name, rule in dataset.rules.items():
+            key = f"{prefix}.rules.{rule_name}"
+            if rule.type not in RULE_SETTINGS:
+                raise ConfigError(f"{key}.type: expected one of {', '.join(RULE_SETTINGS)}, got {rule.type!r}")
+            if rule.severity not in SEVERITIES:
+                raise ConfigError(f"{key}.severity: expected one of {', '.join(SEVERITIES)}, got {rule.severity!r}")
+            required, optional = RULE_SETTINGS[rule.type]
+            given = {f.name for f in dataclasses.fields(rule)
+                     if f.name not in common and getattr(rule, f.name) not in (None, [])}
+            missing = [s for s in required if s not in given]
+            if missing:
+                raise ConfigError(f"{key}.{missing[0]}: missing value (a {rule.type} rule needs "
+                                  f"{', '.join(required)})")
+            extra = sorted(given - set(required) - set(optional))
+            if extra:
+                raise ConfigError(f"{key}.{extra[0]}: not a setting of a {rule.type} rule (allowed: "
+                                  f"{', '.join(required + optional)})")
+            if rule.reference is not None and rule.reference not in quality.datasets:
+                raise ConfigError(f"{key}.reference: {rule.reference!r} is not one of quality.datasets")
+            if rule.type in ("duplicate_rate", "quarantine_rate") and dataset.quarantine is None:
+                raise ConfigError(f"{key}: a {rule.type} rule needs {prefix}.quarantine")
+            if rule.type == "drift" and bool(rule.bins) == bool(rule.categories):
+                raise ConfigError(f"{key}: a drift rule needs either bins (numeric) or categories, not both")
+            if rule.bins and list(rule.bins) != sorted(set(rule.bins)):
+                raise ConfigError(f"{key}.bins: expected increasing bin edges, got {rule.bins}")
 
 
 def _check_rates(section, prefix):

@@ -18,7 +18,7 @@ from tests.conftest import CLUSTER_CONF, LOCAL_CONF, PROJECT_ROOT
 @pytest.fixture
 def conf_dir(tmp_path: Path) -> Path:
     """A scratch ``conf/`` directory holding a copy of the project's ``base.yaml`` and the
-    ``feeds.yaml`` it includes.
+    ``feeds.yaml`` and ``quality.yaml`` it includes.
 
     Parameters
     ----------
@@ -32,7 +32,7 @@ def conf_dir(tmp_path: Path) -> Path:
     """
     directory = tmp_path / "conf"
     directory.mkdir()
-    for name in ("base.yaml", "feeds.yaml"):
+    for name in ("base.yaml", "feeds.yaml", "quality.yaml"):
         shutil.copy(PROJECT_ROOT / "conf" / name, directory / name)
     return directory
 
@@ -69,6 +69,7 @@ paths:
   truth: data/truth
   run_log: data/run_log
   reports: data/reports
+  quality: data/quality
 """
 RUNTIME_SECTION = """
 runtime:
@@ -98,7 +99,8 @@ def test_local_conf_validates():
     assert config.environment == "local"
     assert config.project_dir == str(PROJECT_ROOT)
     assert config.source_files == [str(LOCAL_CONF), str(PROJECT_ROOT / "conf" / "base.yaml"),
-                                   str(PROJECT_ROOT / "conf" / "feeds.yaml")]
+                                   str(PROJECT_ROOT / "conf" / "feeds.yaml"),
+                                   str(PROJECT_ROOT / "conf" / "quality.yaml")]
     assert config.runtime.master == "local[*]"
     assert config.runtime.jars_dir == ".jars"
     assert config.logging.format == "text"
@@ -262,7 +264,8 @@ def test_extends_chain_merges_every_level(conf_dir):
     config = load_config(top)
     assert (config.logging.format, config.logging.level) == ("json", "DEBUG")
     assert config.environment == "top"
-    assert [Path(p).name for p in config.source_files] == ["top.yaml", "middle.yaml", "base.yaml", "feeds.yaml"]
+    assert [Path(p).name for p in config.source_files] == ["top.yaml", "middle.yaml", "base.yaml", "feeds.yaml",
+                                                          "quality.yaml"]
 
 
 def test_missing_file_is_named(tmp_path):
@@ -415,3 +418,53 @@ def test_include_is_merged_under_the_including_file(conf_dir):
                       + RUNTIME_SECTION + "logging:\n  format: text\n")
     config = load_config(path)
     assert (config.logging.level, config.logging.format) == ("DEBUG", "text")  # the includer wins
+
+
+def test_quality_rules_come_from_the_included_file():
+    quality = local().quality
+    assert {"cdr", "radio", "cells", "weather"} <= set(quality.datasets)
+    cdr = quality.datasets["cdr"]
+    assert (cdr.table, cdr.quarantine, cdr.partition) == ("silver.cdr", "quarantine.cdr", "run_date")
+    assert cdr.rules["record_id_unique"].columns == ["record_id"]
+    assert cdr.rules["record_id_unique"].severity == "critical"
+    assert quality.datasets["cells"].partition == "latest"
+
+
+@pytest.mark.parametrize("override, message", [
+    ("quality.datasets.cdr.rules.cdr_fresh.type=fresh", "quality.datasets.cdr.rules.cdr_fresh.type: expected one of"),
+    ("quality.datasets.cdr.rules.cdr_fresh.severity=fatal",
+     "quality.datasets.cdr.rules.cdr_fresh.severity: expected one of critical, warning"),
+    ("quality.datasets.cdr.rules.cdr_fresh.column=null",
+     "quality.datasets.cdr.rules.cdr_fresh.column: missing value (a freshness rule needs column)"),
+    ("quality.datasets.cdr.rules.cdr_fresh.pattern=x",
+     "quality.datasets.cdr.rules.cdr_fresh.pattern: not a setting of a freshness rule"),
+    ("quality.datasets.cdr.rules.cdr_fresh.colour=red", "quality.datasets.cdr.rules.cdr_fresh.colour: unknown key"),
+    ("quality.datasets.cdr.rules.cell_in_cell_list.reference=towers",
+     "quality.datasets.cdr.rules.cell_in_cell_list.reference: 'towers' is not one of quality.datasets"),
+    ("quality.datasets.cdr.table=gold_zone.cdr", "quality.datasets.cdr.table: expected <zone>.<feed>"),
+    ("quality.datasets.cdr.table=silver.calls", "quality.datasets.cdr.table: expected <zone>.<feed>"),
+    ("quality.datasets.cdr.partition=yesterday", "quality.datasets.cdr.partition: expected run_date or latest"),
+    ("quality.datasets.cdr.quarantine=null",
+     "quality.datasets.cdr.rules.probe_duplicate_rate: a duplicate_rate rule needs quality.datasets.cdr.quarantine"),
+    ("quality.datasets.cdr.rules.duration_drift.categories=[a]",
+     "quality.datasets.cdr.rules.duration_drift: a drift rule needs either bins"),
+    ("quality.datasets.cdr.rules.duration_drift.bins=[10, 1]",
+     "quality.datasets.cdr.rules.duration_drift.bins: expected increasing bin edges"),
+    ("quality.history_days=0", "quality: history_days must be >= 1"),
+])
+def test_bad_quality_rules_are_named(override, message):
+    with pytest.raises(ConfigError) as error:
+        local(override)
+    assert str(error.value).startswith(message), str(error.value)
+
+
+def test_every_rule_type_has_its_class_and_settings_the_config_knows():
+    import dataclasses
+
+    from jobs.runtime.config import QualityRule
+    from transformations.quality.catalogue import RULE_SETTINGS
+    from transformations.quality.rules import RULES
+    assert set(RULES) == set(RULE_SETTINGS)
+    known = {f.name for f in dataclasses.fields(QualityRule)}
+    for kind, (required, optional) in RULE_SETTINGS.items():
+        assert set(required) | set(optional) <= known, kind

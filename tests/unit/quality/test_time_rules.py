@@ -1,0 +1,79 @@
+"""Freshness, late arrival and per-source hourly completeness."""
+from __future__ import annotations
+
+import datetime as dt
+
+from transformations.quality.base import FAILED, History, NO_DATA, PASSED
+
+from .conftest import RUN_DATE
+
+
+def times(spark, *values):
+    return spark.createDataFrame([(v,) for v in values], "t timestamp")
+
+
+def test_freshness_is_the_lag_of_the_latest_time_behind_the_end_of_the_run_date(spark, check):
+    df = times(spark, dt.datetime(2026, 11, 21, 20, 0), dt.datetime(2026, 11, 21, 21, 30), None)
+    _, v = check(df, fresh={"type": "freshness", "column": "t", "max_lag_hours": 3},
+                 strict={"type": "freshness", "column": "t", "max_lag_hours": 2})
+    assert v["fresh"].observed == 2.5 and v["fresh"].status == PASSED
+    assert v["strict"].status == FAILED
+    assert "2026-11-21 21:30:00 UTC" in v["strict"].message
+
+
+def test_freshness_of_a_date_counts_the_whole_day_and_nothing_at_all_fails(spark, check):
+    df = spark.createDataFrame([(dt.date(2026, 11, 13),)], "d date")
+    _, v = check(df, week={"type": "freshness", "column": "d", "max_lag_hours": 192})
+    assert v["week"].observed == 192 and v["week"].status == PASSED
+    _, v = check(spark.createDataFrame([], "d date"), week={"type": "freshness", "column": "d"})
+    assert v["week"].status == FAILED and "nothing arrived" in v["week"].message
+
+
+def test_late_arrival_counts_rows_before_the_run_date_less_the_lateness(spark, check):
+    df = times(spark, dt.datetime(2026, 11, 20, 21, 59), dt.datetime(2026, 11, 20, 22, 0),
+               dt.datetime(2026, 11, 21, 10, 0), dt.datetime(2026, 11, 19, 0, 0))
+    values, v = check(df, late={"type": "late_arrival", "column": "t", "lateness_hours": 2, "max_ratio": 0.25})
+    assert values["late:late"] == 2 and v["late"].status == FAILED
+
+
+def hourly(spark, pairs):
+    return spark.createDataFrame([(f"/raw/cdr/event_date=2026-11-21/hour={h:02d}/source={s}/part-0.gz", h)
+                                  for s, h in pairs], "_source_file string, local_hour int")
+
+
+RULE = {"type": "hourly_completeness", "hour_column": "local_hour", "source_column": "_source_file",
+        "source_pattern": "source=([^/]+)"}
+
+
+def test_a_missing_hour_of_one_source_is_named(spark, check):
+    pairs = [(s, h) for s in ("probe01", "probe02") for h in range(24) if (s, h) != ("probe02", 13)]
+    values, v = check(hourly(spark, pairs * 2), files=RULE)
+    assert v["files"].status == FAILED and v["files"].observed == 1
+    assert v["files"].details["missing"] == {"probe02": [13]}
+    assert "probe02: no rows in hour 13" in v["files"].message
+    _, v = check(hourly(spark, pairs), files={**RULE, "max_missing": 1})
+    assert v["files"].status == PASSED
+
+
+def test_a_source_silent_all_day_is_missing_when_the_history_knows_it(spark, check):
+    pairs = [("probe01", h) for h in range(24)]
+    history = History({"files:source.probe03.hours": [(RUN_DATE - dt.timedelta(days=1), 24.0)],
+                       "files:source.probe04.hours": [(RUN_DATE - dt.timedelta(days=30), 24.0)]})
+    _, v = check(hourly(spark, pairs), history=history, files=RULE)
+    assert v["files"].details["missing"] == {"probe03": list(range(24))}
+    assert "probe03: nothing all day" in v["files"].message
+    assert v["files"].recorded["files:source.probe01.hours"] == 24
+
+
+def test_the_hour_skipped_by_a_dst_change_is_not_expected(spark, check):
+    spring = dt.date(2026, 3, 29)                               # Europe/Paris: 02:00 -> 03:00
+    pairs = [("probe01", h) for h in range(24) if h != 2]
+    _, v = check(hourly(spark, pairs), run_date=spring, files={**RULE, "time_zone": "Europe/Paris"})
+    assert v["files"].status == PASSED
+    _, v = check(hourly(spark, pairs), run_date=spring, files=RULE)
+    assert v["files"].details["missing"] == {"probe01": [2]}
+
+
+def test_no_source_at_all_is_no_data(spark, check):
+    _, v = check(hourly(spark, []), files=RULE)
+    assert v["files"].status == NO_DATA

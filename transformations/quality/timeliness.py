@@ -1,0 +1,178 @@
+"""Time rules: data is fresh, not late, and every source delivered every hour."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, List, Mapping
+from zoneinfo import ZoneInfo
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from transformations.quality.base import FAILED, NO_DATA, PASSED, History, Rule, Verdict, fmt, in_table, ratio
+
+#: days of history whose sources are expected today (a source silent all day is missing too)
+SOURCE_MEMORY_DAYS = 7
+
+
+def epoch_seconds(df: DataFrame, column: str) -> Column:
+    """Seconds since 1970 (UTC) up to which ``column`` says the data goes: a timestamp itself, a
+    date the end of that day."""
+    data_type = df.schema[column].dataType
+    if isinstance(data_type, T.DateType):
+        return (F.unix_date(F.col(column)).cast("bigint") + 1) * 86_400
+    if isinstance(data_type, (T.TimestampType, T.TimestampNTZType)):
+        return F.unix_micros(F.col(column).cast("timestamp")) / 1_000_000
+    raise TypeError(f"{column} must be a timestamp or a date, not {data_type.simpleString()}")
+
+
+def _epoch(moment: dt.datetime) -> float:
+    return moment.replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+class Freshness(Rule):
+    """The latest ``column`` (timestamp or date) is at most ``max_lag_hours`` (default 24) before
+    the end of the run date (UTC): a feed that stopped, a reference list a week late."""
+
+    tracked = "lag_hours"
+
+    def _time(self) -> str:
+        return f"__time_{self.name}"
+
+    def prepare(self, df: DataFrame, references: Mapping[str, DataFrame]) -> DataFrame:
+        return df.withColumn(self._time(), epoch_seconds(df, self.settings.column))
+
+    def metrics(self) -> Dict[str, Column]:
+        return {"latest": F.max(F.when(in_table(), F.col(self._time())))}
+
+    def judge(self, values: Mapping[str, Any], history: History) -> Verdict:
+        allowed = 24.0 if self.settings.max_lag_hours is None else self.settings.max_lag_hours
+        expected = f"lag <= {fmt(allowed)} h"
+        latest = values["latest"]
+        if latest is None:
+            return Verdict(FAILED, None, expected, f"no {self.settings.column} at all: nothing arrived")
+        end = _epoch(self.scope.day_start + dt.timedelta(days=1))
+        lag = (end - latest) / 3600.0
+        seen = dt.datetime.fromtimestamp(latest, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        status = PASSED if lag <= allowed else FAILED
+        return Verdict(status, lag, expected, f"latest {self.settings.column} is {seen}: {fmt(lag)} h before the "
+                       f"end of {self.scope.run_date}", band=(None, allowed), recorded={self.metric("lag_hours"): lag})
+
+
+class LateArrival(Rule):
+    """Rows whose ``column`` is more than ``lateness_hours`` (default 0) before the run date
+    (00:00 UTC) arrived late; at most ``max_ratio`` (default 0) of the rows may."""
+
+    def _time(self) -> str:
+        return f"__time_{self.name}"
+
+    def prepare(self, df: DataFrame, references: Mapping[str, DataFrame]) -> DataFrame:
+        return df.withColumn(self._time(), epoch_seconds(df, self.settings.column))
+
+    def _cutoff(self) -> float:
+        return _epoch(self.scope.day_start - dt.timedelta(hours=self.settings.lateness_hours or 0.0))
+
+    def failing_rows(self) -> Column:
+        return F.col(self._time()) < F.lit(self._cutoff())
+
+    def metrics(self) -> Dict[str, Column]:
+        return {"checked": F.count(F.when(in_table(), F.col(self._time()))),
+                "late": F.count(F.when(in_table() & self.failing_rows(), 1))}
+
+    def judge(self, values: Mapping[str, Any], history: History) -> Verdict:
+        allowed = self.settings.max_ratio or 0.0
+        expected = f"late share <= {fmt(allowed)}"
+        if not values["checked"]:
+            return Verdict(NO_DATA, None, expected, f"no {self.settings.column} to check")
+        share = ratio(values["late"], values["checked"])
+        cutoff = dt.datetime.fromtimestamp(self._cutoff(), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return Verdict(PASSED if share <= allowed else FAILED, share, expected,
+                       f"{fmt(values['late'])} of {fmt(values['checked'])} rows ({fmt(100 * share)}%) have "
+                       f"{self.settings.column} before {cutoff}", band=(None, allowed),
+                       recorded={self.metric("ratio"): share})
+
+
+class HourlyCompleteness(Rule):
+    """Every source delivered rows in every hour of the day: the classic missing-file incident.
+
+    The source of a row is ``source_column`` (with ``source_pattern``, its first group: the
+    switch or probe in a file path); its hour is ``hour_column`` (an hour number, or a
+    timestamp's hour). Sources are those seen today or in the last :data:`SOURCE_MEMORY_DAYS`
+    days of history (a source silent all day misses 24 hours). With ``time_zone``, an hour
+    skipped by a DST change is not expected. More than ``max_missing`` (default 0) missing
+    (source, hour) pairs fail.
+
+    The pass collects the set of (source, hour) pairs seen: at most sources x 24 entries, so the
+    source must be a switch or a probe, not a file name.
+    """
+
+    tracked = "missing"
+
+    def columns(self) -> List[str]:
+        return [self.settings.hour_column, self.settings.source_column]
+
+    def _source(self) -> str:
+        return f"__source_{self.name}"
+
+    def _hour(self) -> str:
+        return f"__hour_{self.name}"
+
+    def prepare(self, df: DataFrame, references: Mapping[str, DataFrame]) -> DataFrame:
+        source = F.col(self.settings.source_column).cast("string")
+        if self.settings.source_pattern:
+            source = F.regexp_extract(source, self.settings.source_pattern, 1)
+        hour = F.col(self.settings.hour_column)
+        if isinstance(df.schema[self.settings.hour_column].dataType, (T.TimestampType, T.TimestampNTZType)):
+            hour = F.hour(hour)
+        return df.withColumns({self._source(): source, self._hour(): hour.cast("int")})
+
+    def metrics(self) -> Dict[str, Column]:
+        pair = F.struct(F.col(self._source()).alias("source"), F.col(self._hour()).alias("hour"))
+        return {"pairs": F.collect_set(F.when(in_table() & F.col(self._hour()).isNotNull(), pair))}
+
+    def expected_hours(self) -> List[int]:
+        """Hours of the run date's day (in ``time_zone``: without the hour a DST change skips)."""
+        if not self.settings.time_zone:
+            return list(range(24))
+        zone, day = ZoneInfo(self.settings.time_zone), self.scope.run_date
+        hours = []
+        for hour in range(24):
+            local = dt.datetime(day.year, day.month, day.day, hour, 30, tzinfo=zone)
+            if local.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+                hours.append(hour)
+        return hours
+
+    def judge(self, values: Mapping[str, Any], history: History) -> Verdict:
+        allowed = self.settings.max_missing or 0
+        seen: Dict[str, set] = {}
+        for pair in values["pairs"] or []:
+            seen.setdefault(pair["source"], set()).add(pair["hour"])
+        recent = self.scope.run_date - dt.timedelta(days=SOURCE_MEMORY_DAYS)
+        prefix = self.metric("source.")
+        for metric, series in history.with_prefix(prefix).items():
+            if metric.endswith(".hours") and any(d >= recent and v for d, v in series):
+                seen.setdefault(metric[len(prefix):-len(".hours")], set())
+        hours = self.expected_hours()
+        missing = {source: [h for h in hours if h not in got] for source, got in sorted(seen.items())}
+        missing = {source: gap for source, gap in missing.items() if gap}
+        count = sum(len(gap) for gap in missing.values())
+        recorded = {self.metric("missing"): float(count)}
+        recorded.update({self.metric(f"source.{s}.hours"): float(len(h)) for s, h in seen.items()})
+        expected = f"missing (source, hour) <= {allowed}"
+        if not seen:
+            return Verdict(NO_DATA, None, expected, "no source seen today nor in the last days", recorded=recorded)
+        status = PASSED if count <= allowed else FAILED
+        if missing:
+            message = "; ".join(f"{s}: {_hours_text(gap, len(hours))}" for s, gap in missing.items())
+            message = f"{count} (source, hour) missing: {message}"
+        else:
+            message = f"{len(seen)} sources, every one in each of the {len(hours)} hours"
+        return Verdict(status, float(count), expected, message, band=(None, float(allowed)), recorded=recorded,
+                       details={"missing": missing, "sources": sorted(seen)})
+
+
+def _hours_text(gap: List[int], day_hours: int) -> str:
+    if len(gap) == day_hours:
+        return "nothing all day"
+    return "no rows in hour" + ("s " if len(gap) > 1 else " ") + ", ".join(f"{h:02d}" for h in gap)
+
