@@ -117,21 +117,27 @@ def run(ctx: JobContext) -> JobResult:
         "cells": exports.cell_lines(cells, settings),
         "weather": exports.weather_lines(weather, settings),
     }
+    missing = settings.incidents.missing_files
+    withheld = {}
     for feed in FEEDS:
         columns, delimiter, hours, sources = headers[feed]
-        header = exports.header_lines(spark, columns, delimiter, hours, sources)
+        lines = bodies[feed].unionByName(exports.header_lines(spark, columns, delimiter, hours, sources))
+        for incident in (m for m in missing if m.feed == feed):
+            in_file = (F.col("hour") == exports.hour_name(F.lit(incident.hour))) & (F.col("source") == incident.source)
+            withheld[f"{feed} hour {incident.hour:02d} {incident.source}"] = bodies[feed].where(in_file).count()
+            lines = lines.where(~in_file)
         with ctx.step(f"export {feed}"):
-            write_text_files(bodies[feed].unionByName(header), raw_path(ctx, feed), settings.compression,
-                             hours * sources, per_hour=feed in ("cdr", "radio"))
+            write_text_files(lines, raw_path(ctx, feed), settings.compression, hours * sources,
+                             per_hour=feed in ("cdr", "radio"))
     with ctx.step("defect counts"):
         counts = defect_counts(spark, {"cdr": calls, "radio": reports, "cells": cells, "weather": weather})
         replace_date(counts.withColumn("event_date", F.lit(day)), truth_path(ctx, "defect_counts"), day)
         table = sorted((r["feed"], r["defect"], r["rows"])
                        for r in read_date(spark, truth_path(ctx, "defect_counts"), day).collect())
-    return report(ctx, table, time.time() - started)
+    return report(ctx, table, time.time() - started, withheld)
 
 
-def report(ctx: JobContext, table, seconds: float) -> JobResult:
+def report(ctx: JobContext, table, seconds: float, withheld=None) -> JobResult:
     """Print what was written and where, with rows/s; return the run's counts."""
     lines = {}
     for feed, defect, rows in table:
@@ -147,7 +153,10 @@ def report(ctx: JobContext, table, seconds: float) -> JobResult:
     for feed, defect, rows in table:
         if defect != "none":
             print(f"    {feed:<8} {defect:<22} {rows:>10,}")
+    for incident, rows in (withheld or {}).items():
+        print(f"  incident: file not written ({incident}): {rows:,} records withheld")
     counts = {f"{feed}.{defect}": rows for feed, defect, rows in table}
+    counts.update({f"missing_file.{k.replace(' ', '.')}": n for k, n in (withheld or {}).items()})
     counts.update({f"{feed}.records": n for feed, n in records.items()})
     ctx.log.info("generated", extra={"fields": {"records": total, "rows_per_s": round(rate)}})
     return JobResult(rows_in=0, rows_out=total, counts=counts)

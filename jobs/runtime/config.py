@@ -107,6 +107,23 @@ class Defects:
     wrong_column_count: float
     latin1: float
     truncated_last_line: float
+    orphan_cell_id: float
+
+
+@dataclass(frozen=True)
+class MissingFile:
+    """One hourly file of one source that the generator does not write."""
+
+    feed: str
+    hour: int
+    source: str                      # probe01, probe02, ...
+
+
+@dataclass(frozen=True)
+class Incidents:
+    """Delivery incidents the generator stages (beyond per-row defects)."""
+
+    missing_files: List[MissingFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,7 @@ class Generate:
     scale: Scale
     radio: Radio
     defects: Defects
+    incidents: Incidents = field(default_factory=Incidents)
 
 
 @dataclass(frozen=True)
@@ -332,6 +350,11 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
         if value not in allowed:
             raise ConfigError(f"{key}: expected one of {sorted(allowed)}, got {value!r}")
     _check_rates(built.generate.defects, "generate.defects")
+    for i, missing in enumerate(built.generate.incidents.missing_files):
+        key = f"generate.incidents.missing_files[{i}]"
+        if missing.feed not in ("cdr", "radio") or not 0 <= missing.hour <= 23:
+            raise ConfigError(f"{key}: expected an hourly feed (cdr, radio) and an hour 0-23, got "
+                              f"{missing.feed} hour {missing.hour}")
     _check_feeds(built.feeds)
     _check_quality(built)
     for key in _FRACTIONS:

@@ -41,6 +41,13 @@ def hour_name(hour: Column) -> Column:
     return F.lpad(hour.cast("string"), 2, "0")
 
 
+def orphan_cell_id(cell_id: Column) -> Column:
+    """A well-formed cell id of the same area that no cell has: the cell identity times 10,000
+    (``208-01-103-870`` -> ``208-01-103-8700000``), beyond every generated cell's identity
+    while the network has fewer than 2,500 sites."""
+    return F.concat(cell_id, F.lit("0000"))
+
+
 def latin1(text: Column) -> Column:
     """The same text encoded in ISO-8859-1: bytes that are not valid UTF-8 in a UTF-8 feed."""
     return F.encode(text, "ISO-8859-1").cast("string")
@@ -181,7 +188,8 @@ def cdr_lines(truth: DataFrame, settings) -> DataFrame:
         "called_number": F.col("called"),
         "imsi": nullable("imsi", F.col("imsi")),
         "imei": F.col("imei"),
-        "cell_id": nullable("cell_id", F.col("cell_id")),
+        "cell_id": nullable("cell_id", F.when(defect == "orphan_cell_id", orphan_cell_id(F.col("cell_id")))
+                            .otherwise(F.col("cell_id"))),
         "bytes_up": F.when((defect == "out_of_range") & ~voice_or_sms, F.lit("-2048"))
         .otherwise(F.col("bytes_up").cast("string")),
         "bytes_down": F.when((defect == "sentinel") & ~voice_or_sms, F.lit(SENTINEL))
