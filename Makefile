@@ -26,10 +26,12 @@ help:
 	@echo "make package  build the egg and the wheel into dist/"
 	@echo "make bench    print the benchmarks' figures"
 
+# Java 17 and Maven (Spark, Delta's jars); Chromium renders the check's HTML report in its test.
 system-deps:
-	@command -v java >/dev/null && command -v mvn >/dev/null || { \
-	  echo "installing Java 17 and Maven (Debian packages)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
+	@command -v java >/dev/null && command -v mvn >/dev/null && command -v chromium >/dev/null || { \
+	  echo "installing Java 17, Maven and Chromium (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven \
+	    chromium fonts-dejavu-core >/dev/null; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +53,9 @@ package: setup
 	@ls -1 dist/
 
 # The demo runs the jobs as production does: spark-submit with the egg, the checkout off the path.
-# Each stage prints what it wrote and where; cleanse prints the quarantine counts per reason.
-DEMO_STAGES := generate ingest cleanse
+# Each stage prints what it wrote and where; cleanse prints the quarantine counts per reason;
+# check prints the outcome of every failing rule and where its HTML report is.
+DEMO_STAGES := generate ingest cleanse check
 demo: package
 	@set -e; for stage in $(DEMO_STAGES); do \
 	  echo "== $$stage"; \

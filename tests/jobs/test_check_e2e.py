@@ -1,0 +1,253 @@
+"""Generator with two staged incidents -> ingest -> cleanse -> check.
+
+The generator withholds one hour of one probe's CDR files and prints 2% of the CDRs with a cell id
+the cell list does not have. The check must fail exactly the two rules that catch these (hourly
+completeness of the CDR files, the CDRs' cell ids against the cell list), pass every other rule of
+``conf/quality.yaml``, stop the workflow (exit 3), name both in its reports, keep the history of
+the date once however often it runs, and show no clear subscriber identifier.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from jobs import check, cleanse, generate, ingest
+from jobs.runtime.job import EXIT_OK, EXIT_QUALITY, run_job
+from jobs.runtime.quality_history import METRICS_SCHEMA
+from tests.conftest import FAST_SPARK_SETTINGS, job_argv
+
+RUN_DATE = dt.date(2026, 11, 21)
+SETTINGS = {
+    "generate.scale.cdr_rows_per_day": 10000, "generate.scale.subscribers": 2000,
+    "generate.scale.call_centres": 2, "generate.scale.sites": 60, "generate.scale.rail_lines": 1,
+    "generate.scale.areas": 4, "generate.scale.partitions": 2, "generate.scale.files_per_hour": 2,
+    # every probe hears calls in every hour at this scale, so only the withheld file is missing
+    "generate.radio.sampled_call_fraction": 1.0,
+    "generate.defects.orphan_cell_id": 0.02,
+    "generate.incidents.missing_files": "[{feed: cdr, hour: 13, source: probe02}]",
+}
+EXPECTED_FAILURES = ["cdr.cell_in_cell_list", "cdr.cdr_files_every_hour"]
+
+
+def args(root: Path, *extra: str):
+    return job_argv(root, RUN_DATE, SETTINGS, extra)
+
+
+def run_captured(name, body, argv, **kwargs):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = run_job(name, body, argv, spark_extra=FAST_SPARK_SETTINGS, **kwargs)
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def checked(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("check")
+    previous = os.environ.get("CDR_PSEUDONYM_KEY")
+    os.environ["CDR_PSEUDONYM_KEY"] = "check-e2e-key-0123456789abcdef"
+    try:
+        for name, body, extra in (("generate", generate.run, {}), ("ingest", ingest.run, {}),
+                                  ("cleanse", cleanse.run, {"preflight": cleanse.load_pseudonym_key})):
+            code, text = run_captured(name, body, args(root), **extra)
+            assert code == 0, text[-3000:]
+        code, text = run_captured("check", check.run, args(root))
+        yield root, code, text
+    finally:
+        if previous is None:
+            os.environ.pop("CDR_PSEUDONYM_KEY", None)
+        else:
+            os.environ["CDR_PSEUDONYM_KEY"] = previous
+
+
+def result(root: Path) -> dict:
+    return json.loads((root / "reports" / "check" / f"{RUN_DATE}.json").read_text())
+
+
+def failing(document: dict):
+    return sorted(f"{name}.{r['name']}" for name, d in document["datasets"].items() for r in d["rules"]
+                  if r["status"] in ("failed", "error"))
+
+
+def test_exactly_the_two_staged_incidents_fail_and_stop_the_workflow(checked):
+    root, code, text = checked
+    assert code == EXIT_QUALITY, text[-3000:]
+    document = result(root)
+    assert failing(document) == sorted(EXPECTED_FAILURES)
+    assert document["status"] == "failed" and sorted(document["critical_failures"]) == sorted(EXPECTED_FAILURES)
+    rules = {r["name"]: r for r in document["datasets"]["cdr"]["rules"]}
+    assert rules["cdr_files_every_hour"]["details"]["missing"] == {"probe02": [13]}
+    orphans = rules["cell_in_cell_list"]["observed"]
+    assert 0.015 < orphans < 0.035                     # 2% injected, plus calls on the quarantined cells
+    passed = [r for d in document["datasets"].values() for r in d["rules"] if r["status"] == "passed"]
+    assert len(passed) >= 25                            # the others pass (volume and drift: no history yet)
+
+
+def test_the_output_and_both_reports_name_the_failures(checked):
+    root, _, text = checked
+    assert "probe02: no rows in hour 13" in text
+    assert "critical data-quality failure: 2 critical rule(s) failed" in text
+    page = (root / "reports" / "check" / f"{RUN_DATE}.html").read_text()
+    for name in ("cell_in_cell_list", "cdr_files_every_hour", "probe02: no rows in hour 13", "are not in cells.cell_id"):
+        assert name in page
+
+
+def test_the_run_log_records_the_quality_failure(spark, checked):
+    root, _, _ = checked
+    record = (spark.read.format("delta").load(str(root / "run_log")).where("job = 'check'")
+              .orderBy(F.col("started_at").desc()).first())
+    assert (record.status, record.exit_code) == ("quality_failed", EXIT_QUALITY)
+    assert "cdr.cell_in_cell_list" in record.message
+
+
+def test_failing_rows_are_sampled_with_identifiers_masked(spark, checked):
+    root, _, _ = checked
+    samples = {r["name"]: r["samples"] for r in result(root)["datasets"]["cdr"]["rules"]}["cell_in_cell_list"]
+    assert len(samples) == 5
+    cells = {r.cell_id for r in spark.read.format("delta").load(str(root / "silver" / "cells")).collect()}
+    for row in samples:
+        assert list(row)[0] == "cell_id" and row["cell_id"] not in cells
+        for identifier in ("calling_number", "called_number", "imsi", "imei"):
+            assert row[identifier] is None or not re.search(r"[0-8]", row[identifier]), row[identifier]
+
+
+def test_no_clear_identifier_in_the_reports(spark, checked):
+    root, _, _ = checked
+    truth = spark.read.format("delta").load(str(root / "truth" / "cdr"))
+    clear = set()
+    for r in truth.select("calling_e164", "called_e164", "imsi", "imei").collect():
+        clear |= {v for v in r if v}
+        clear |= {r.calling_e164[3:]} if r.calling_e164 else set()     # national significant number
+    text = "".join(p.read_text() for p in (root / "reports" / "check").glob("*.*") if p.suffix in (".json", ".html"))
+    found = {v for v in clear if v in text}
+    assert not found, sorted(found)[:5]
+
+
+def test_a_rerun_replaces_the_date_in_the_history(spark, checked):
+    root, _, _ = checked
+    metrics = lambda: spark.read.format("delta").load(str(root / "quality" / "metrics")).where(  # noqa: E731
+        F.col("run_date") == F.lit(RUN_DATE))
+    outcomes = lambda: spark.read.format("delta").load(str(root / "quality" / "outcomes"))  # noqa: E731
+    before = metrics().count(), outcomes().count()
+    assert metrics().where("dataset = 'cdr' and metric = 'rows'").count() == 1
+    code, text = run_captured("check", check.run, args(root))
+    assert code == EXIT_QUALITY, text[-2000:]
+    assert (metrics().count(), outcomes().count()) == before
+    assert outcomes().select("run_id").distinct().count() == 1
+
+
+def test_warnings_only_exit_zero(checked):
+    root, _, _ = checked
+    relaxed = [f"quality.datasets.cdr.rules.{r}.severity=warning" for r in ("cell_in_cell_list", "cdr_files_every_hour")]
+    code, text = run_captured("check", check.run, args(root, *relaxed))
+    assert code == EXIT_OK, text[-2000:]
+    document = result(root)
+    assert document["status"] == "passed" and sorted(document["warnings"]) == sorted(EXPECTED_FAILURES)
+
+
+def test_a_volume_drop_against_the_history_is_flagged(spark, checked):
+    """Three earlier same weekdays twice as busy as today: the volume rule fails with its band."""
+    root, _, _ = checked
+    today = result(root)["datasets"]["cdr"]["rows"]
+    days = [RUN_DATE - dt.timedelta(days=7 * w) for w in (1, 2, 3)]
+    history = [(d, "cdr", "rows", 2.0 * today, "seeded") for d in days]
+    spark.createDataFrame(history, METRICS_SCHEMA).write.format("delta").mode("append").save(
+        str(root / "quality" / "metrics"))
+    code, text = run_captured("check", check.run, args(root))
+    rules = {r["name"]: r for r in result(root)["datasets"]["cdr"]["rules"]}
+    volume = rules["cdr_volume"]
+    assert volume["status"] == "failed", volume
+    assert "-50% against" in volume["message"] and "same weekday, 3 days" in volume["message"]
+    assert [point[0] for point in volume["history"]] == [d.isoformat() for d in reversed(days)] + [RUN_DATE.isoformat()]
+    assert volume["history"][-1][2] is not None                    # today's band is drawn
+
+
+# --------------------------------------------------------------------------------------------
+# The HTML report in a real browser
+# --------------------------------------------------------------------------------------------
+def read_png(data: bytes):
+    """(width, height, rows of RGB(A) pixel tuples) of an 8-bit, non-interlaced PNG."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks, header = 8, [], None
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+        position += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    assert depth == 8 and interlace == 0 and colour in (2, 6), header
+    channels = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(b"".join(chunks)), width * channels
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, channels)])
+        previous = line
+    return width, height, rows
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("Debian's chromium package is needed (make setup installs it)")
+    return path
+
+
+def screenshot_colours(page: Path, shot: Path) -> dict:
+    """Pixel counts by colour of ``page`` rendered by headless Chromium, offline."""
+    # An unreachable proxy: any network request would fail; the report needs none.
+    completed = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                                "--proxy-server=127.0.0.1:9", "--window-size=1200,2600",
+                                f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0 and shot.exists(), completed.stderr[-2000:]
+    width, height, rows = read_png(shot.read_bytes())
+    assert (width, height) == (1200, 2600)
+    colours = {}
+    for row in rows:
+        for pixel in row:
+            colours[pixel] = colours.get(pixel, 0) + 1
+    return colours
+
+
+def test_the_html_report_renders_offline_in_headless_chromium_with_its_plots(checked, tmp_path):
+    root, _, _ = checked
+    page = root / "reports" / "check" / f"{RUN_DATE}.html"
+    text = page.read_text()
+    assert not re.search(r"(src|href)=\"(https?:)?//", text), "the report must not load anything"
+    plotted = [r for d in result(root)["datasets"].values() for r in d["rules"] if any(p[1] is not None for p in r["history"])]
+    assert len(plotted) >= 30 and text.count('<svg class="plot"') == len(plotted)
+    limit = (0xEF, 0x6C, 0x00)            # the dashed threshold lines: drawn only inside the plots
+    colours = screenshot_colours(page, tmp_path / "report.png")
+    assert colours.get(limit, 0) > 500, "no threshold line drawn"
+    assert colours.get((0xC6, 0x28, 0x28), 0) > 200, "failures not shown in red"
+    # The same page without its plots: the check above would notice.
+    bare = tmp_path / "bare.html"
+    bare.write_text(re.sub(r"<svg .*?</svg>", "", text, flags=re.S))
+    assert screenshot_colours(bare, tmp_path / "bare.png").get(limit, 0) == 0
