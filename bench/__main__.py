@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 
-BENCHMARKS = ("bench.generate_bench", "bench.cleanse_bench")
+BENCHMARKS = ("bench.generate_bench", "bench.cleanse_bench", "bench.check_bench")
 
 
 def main(argv=None) -> int:

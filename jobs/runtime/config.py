@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -596,6 +597,31 @@ def _check_quality(config: "Config") -> None:
                 raise ConfigError(f"{key}: a drift rule needs either bins (numeric) or categories, not both")
             if rule.bins and list(rule.bins) != sorted(set(rule.bins)):
                 raise ConfigError(f"{key}.bins: expected increasing bin edges, got {rule.bins}")
+            for setting, groups in (("pattern", 0), ("source_pattern", 1)):
+                _check_pattern(getattr(rule, setting), groups, f"{key}.{setting}")
+            if rule.time_zone is not None:
+                _check_time_zone(rule.time_zone, f"{key}.time_zone")
+
+
+def _check_pattern(pattern: Optional[str], groups: int, key: str) -> None:
+    """A regular expression Spark can use (Java syntax; checked with Python's, which agrees on
+    the common subset), with at least ``groups`` groups."""
+    if pattern is None:
+        return
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        raise ConfigError(f"{key}: not a regular expression ({error})") from None
+    if compiled.groups < groups:
+        raise ConfigError(f"{key}: needs a group, e.g. source=([^/]+), got {pattern!r}")
+
+
+def _check_time_zone(name: str, key: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{key}: unknown time zone {name!r}") from None
 
 
 def _check_rates(section, prefix):

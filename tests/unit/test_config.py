@@ -451,6 +451,12 @@ def test_quality_rules_come_from_the_included_file():
     ("quality.datasets.cdr.rules.duration_drift.bins=[10, 1]",
      "quality.datasets.cdr.rules.duration_drift.bins: expected increasing bin edges"),
     ("quality.history_days=0", "quality: history_days must be >= 1"),
+    ("quality.datasets.cdr.rules.cell_id_shape.pattern=^[0-9", "quality.datasets.cdr.rules.cell_id_shape.pattern: "
+     "not a regular expression"),
+    ("quality.datasets.cdr.rules.cdr_files_every_hour.source_pattern=source=",
+     "quality.datasets.cdr.rules.cdr_files_every_hour.source_pattern: needs a group"),
+    ("quality.datasets.cdr.rules.cdr_files_every_hour.time_zone=Europe/Pariss",
+     "quality.datasets.cdr.rules.cdr_files_every_hour.time_zone: unknown time zone"),
 ])
 def test_bad_quality_rules_are_named(override, message):
     with pytest.raises(ConfigError) as error:

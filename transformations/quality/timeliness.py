@@ -55,7 +55,8 @@ class Freshness(Rule):
         lag = (end - latest) / 3600.0
         seen = dt.datetime.fromtimestamp(latest, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         status = PASSED if lag <= allowed else FAILED
-        return Verdict(status, lag, expected, f"latest {self.settings.column} is {seen}: {fmt(lag)} h before the "
+        # (a date column reaches the end of its latest day)
+        return Verdict(status, lag, expected, f"{self.settings.column} reaches {seen}: {fmt(lag)} h before the "
                        f"end of {self.scope.run_date}", band=(None, allowed), recorded={self.metric("lag_hours"): lag})
 
 

@@ -70,3 +70,17 @@ def test_without_reference_days_the_rule_says_so():
     assert rule.judge(values([5, 0]), History()).status == NO_HISTORY
     old = History({rule.metric(f"bucket.{i}"): [(DAY - dt.timedelta(days=30), 5.0)] for i in range(2)})
     assert rule.judge(values([5, 0]), old).status == NO_HISTORY
+
+
+def test_bucket_counts_come_from_the_pass(spark, check):
+    df = spark.createDataFrame([(v,) for v in (-1.0, 0.0, 9.99, 10.0, 59.0, 60.0, 1e6, None)], "d double")
+    values, v = check(df, duration={"type": "drift", "column": "d", "bins": [0, 10, 60]})
+    # < 0 | [0, 10) | [10, 60) | >= 60; the null is in no bucket
+    assert [values[f"duration:bucket.{i}"] for i in range(4)] == [1, 2, 2, 2]
+    assert v["duration"].status == NO_HISTORY
+
+
+def test_categories_count_the_others_together(spark, check):
+    df = spark.createDataFrame([(t,) for t in ("VOICE", "VOICE", "SMS", "FAX", "voice", None)], "t string")
+    values, _ = check(df, mix={"type": "drift", "column": "t", "categories": ["VOICE", "SMS", "DATA"]})
+    assert [values[f"mix:bucket.{i}"] for i in range(4)] == [2, 1, 0, 2]
