@@ -10,8 +10,9 @@ history. The metrics and outcomes are appended to the history (``<paths.quality>
 replaces its date); the result goes to ``<paths.reports>/check/<date>.json`` and a self-contained
 HTML report (``.html``: outcomes, history plots with their bands, masked samples of failing rows).
 
-Exit 3 when a ``critical`` rule fails (or cannot be evaluated), so the workflow stops; 0 when
-only warnings fail.
+Exit 3 when a ``critical`` rule fails (or cannot be evaluated), so the workflow stops, leaving
+``<date>.critical`` (the failed rules, one a line) beside the reports for the workflow's gate; 0
+when only warnings fail (and no such flag).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from jobs.runtime.config import QualityDataset
 from jobs.runtime.job import DataQualityError, JobContext, JobResult, run_job
 from jobs.runtime.quality_history import read_metrics, replace_run_date
 from jobs.runtime.quality_report import render_html
-from jobs.runtime.reports import report_path, write_json_report, write_text
+from jobs.runtime.reports import delete_path, report_path, write_json_report, write_text
 from jobs.runtime.tables import DATE_COLUMN
 from transformations.cleansing.rules import RAW_PREFIX, identifier_fields
 from transformations.cleansing.text import masked_digits
@@ -39,6 +40,9 @@ from transformations.quality.metrics import (aggregated_metrics, judged, missing
                                              scanned_rows)
 from transformations.quality.rules import build_rules
 from transformations.quality.volume import VolumeAnomaly
+
+
+CRITICAL_FLAG = ".critical"   # <reports>/check/<date>.critical: the critical rules that failed, one a line
 
 
 @dataclass
@@ -178,6 +182,12 @@ def run(ctx: JobContext) -> JobResult:
     document = result_document(ctx, results)
     json_path = write_json_report(ctx, "check", json.dumps(document, indent=2, default=str))
     html_path = write_text(ctx.spark, report_path(ctx, "check", ".html"), render_html(document))
+    # The workflow's gate tells a critical data-quality stop from a crash by this flag.
+    flag = report_path(ctx, "check", CRITICAL_FLAG)
+    if document["critical_failures"]:
+        write_text(ctx.spark, flag, "\n".join(document["critical_failures"]) + "\n")
+    else:
+        delete_path(ctx.spark, flag)
     print_summary(ctx, document, json_path, html_path)
     counts = {f"{c.name}.rows": int(c.values.get(ROWS, 0)) for c in results}
     counts.update({f"{c.name}.failed": sum(v.failing for _, v in c.verdicts) for c in results})

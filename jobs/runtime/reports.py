@@ -26,3 +26,11 @@ def write_text(spark, path: str, text: str) -> str:
     finally:
         stream.close()
     return path
+
+
+def delete_path(spark, path: str) -> bool:
+    """Delete the file at ``path`` if it exists; True when there was one."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    return bool(fs.delete(hpath, False))

@@ -92,6 +92,9 @@ def test_exactly_the_two_staged_incidents_fail_and_stop_the_workflow(checked):
     assert 0.015 < orphans < 0.035                     # 2% injected, plus calls on the quarantined cells
     passed = [r for d in document["datasets"].values() for r in d["rules"] if r["status"] == "passed"]
     assert len(passed) >= 25                            # the others pass (volume and drift: no history yet)
+    # the flag the workflow's gate reads: the critical rules that failed
+    flag = root / "reports" / "check" / f"{RUN_DATE}.critical"
+    assert sorted(flag.read_text().split()) == sorted(EXPECTED_FAILURES)
 
 
 def test_the_output_and_both_reports_name_the_failures(checked):
@@ -154,6 +157,7 @@ def test_warnings_only_exit_zero(checked):
     assert code == EXIT_OK, text[-2000:]
     document = result(root)
     assert document["status"] == "passed" and sorted(document["warnings"]) == sorted(EXPECTED_FAILURES)
+    assert not (root / "reports" / "check" / f"{RUN_DATE}.critical").exists()
 
 
 def test_a_volume_drop_against_the_history_is_flagged(spark, checked):
