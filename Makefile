@@ -19,12 +19,13 @@ SUBMIT_OPTS ?= --driver-memory 6g --driver-java-options -XX:-DontCompileHugeMeth
 EGG = dist/cdr_pipelines-$(VERSION)-py3.11.egg
 WHEEL = dist/cdr_pipelines-$(VERSION)-py3-none-any.whl
 
-.PHONY: setup system-deps jars demo test package bench clean help
+.PHONY: setup system-deps jars demo test package bench oozie clean help
 help:
 	@echo "make demo     generate one day of operator data and run every pipeline stage on it (local)"
 	@echo "make test     run the test suite"
 	@echo "make package  build the egg and the wheel into dist/"
 	@echo "make bench    print the benchmarks' figures"
+	@echo "make oozie    generate and validate the Oozie workflow, coordinator and job.properties (build/oozie)"
 
 # Java 17 and Maven (Spark, Delta's jars); Chromium renders the check's HTML report in its test.
 system-deps:
@@ -41,9 +42,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 .jars/jars.txt: $(VENV)/.installed
 	$(PY) -m jobs.runtime.jars fetch --dest .jars
 
-jars: .jars/jars.txt
+# Oozie's official XSDs, inside its client jar: the tests validate the generated XML against them.
+OOZIE_JAR := .jars/oozie/oozie-client-5.2.1.jar
+$(OOZIE_JAR):
+	mvn -q dependency:copy -Dartifact=org.apache.oozie:oozie-client:5.2.1 -DoutputDirectory=.jars/oozie
 
-setup: system-deps $(VENV)/.installed .jars/jars.txt
+jars: .jars/jars.txt $(OOZIE_JAR)
+
+setup: system-deps $(VENV)/.installed .jars/jars.txt $(OOZIE_JAR)
 
 package: setup
 	rm -rf build dist *.egg-info
@@ -67,6 +73,9 @@ test: setup
 
 bench: package
 	$(PY) -m bench
+
+oozie: setup
+	$(PY) -m oozie --conf conf/cluster.yaml --out build/oozie --validate $(OOZIE_JAR)
 
 clean:
 	rm -rf build dist *.egg-info data spark-warehouse test-results

@@ -282,6 +282,56 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class OozieCoordinator:
+    """When the daily chain runs: from ``start`` to ``end``, once a day, as soon as the raw
+    directories of ``feeds`` for the day hold their ``done_flag``."""
+
+    start: str                       # first nominal time, e.g. 2026-11-01T02:00Z
+    end: str
+    time_zone: str
+    timeout_minutes: int             # how long a day waits for its done flags
+    concurrency: int                 # days running at once
+    throttle: int                    # days waiting at once
+    done_flag: str
+    feeds: List[str]
+
+
+@dataclass(frozen=True)
+class OozieSla:
+    """Service levels of a day's run, after its nominal time; misses alert the contacts."""
+
+    should_end_minutes: int
+    max_duration_minutes: int
+    alert_events: List[str]
+    alert_contacts: List[str]
+
+
+@dataclass(frozen=True)
+class OozieEnvironment:
+    """Where one environment's Oozie application runs (its ``job.properties``)."""
+
+    name_node: str
+    resource_manager: str
+    queue: str
+    app_dir: str                     # HDFS directory the bundle is put to
+    conf: str                        # the environment file the jobs run with, e.g. conf/cluster.yaml
+    pseudonym_key_file: str          # HDFS file holding the HMAC key, readable by the job's user only
+
+
+@dataclass(frozen=True)
+class Oozie:
+    """The daily chain's Oozie application (``python -m oozie``)."""
+
+    schemas: str                     # current: workflow 1.0 + spark-action 1.0; cdh: workflow 0.5 + spark-action 0.2
+    app_name: str
+    coordinator: OozieCoordinator
+    sla: OozieSla
+    alert_emails: List[str]          # failure and data-quality alerts
+    spark_opts: str                  # spark-submit options of every Spark action
+    environments: Dict[str, OozieEnvironment] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole, merged and validated configuration of one environment."""
 
@@ -295,6 +345,7 @@ class Config:
     ingest: Ingest
     cleanse: Cleanse
     quality: Quality
+    oozie: Oozie
     source_files: List[str] = field(default_factory=list)
 
     def resolve(self, path: str) -> str:
@@ -313,6 +364,7 @@ _CHOICES = {
     "logging.format": {"text", "json"},
     "logging.level": {"DEBUG", "INFO", "WARNING", "ERROR"},
     "generate.compression": {"gzip", "bzip2", "none"},
+    "oozie.schemas": {"current", "cdh"},
 }
 
 
