@@ -19,13 +19,14 @@ SUBMIT_OPTS ?= --driver-memory 6g --driver-java-options -XX:-DontCompileHugeMeth
 EGG = dist/cdr_pipelines-$(VERSION)-py3.11.egg
 WHEEL = dist/cdr_pipelines-$(VERSION)-py3-none-any.whl
 
-.PHONY: setup system-deps jars demo test package bench oozie clean help
+.PHONY: setup system-deps jars demo test package bench oozie bundle clean help
 help:
 	@echo "make demo     generate one day of operator data and run every pipeline stage on it (local)"
 	@echo "make test     run the test suite"
 	@echo "make package  build the egg and the wheel into dist/"
 	@echo "make bench    print the benchmarks' figures"
 	@echo "make oozie    generate and validate the Oozie workflow, coordinator and job.properties (build/oozie)"
+	@echo "make bundle   the deployable Oozie application and its tarball (build/bundle)"
 
 # Java 17 and Maven (Spark, Delta's jars); Chromium renders the check's HTML report in its test.
 system-deps:
@@ -75,7 +76,12 @@ bench: package
 	$(PY) -m bench
 
 oozie: setup
-	$(PY) -m oozie --conf conf/cluster.yaml --out build/oozie --validate $(OOZIE_JAR)
+	$(PY) -m oozie xml --conf conf/cluster.yaml --out build/oozie --validate $(OOZIE_JAR)
+
+# The deployable Oozie application: build/bundle/cdr-pipelines-<version>/ and its tarball.
+bundle: package
+	$(PY) -m oozie bundle --conf conf/cluster.yaml --out build/bundle --egg $(EGG) --wheel $(WHEEL) \
+	  --jars .jars/jars.txt --validate $(OOZIE_JAR)
 
 clean:
 	rm -rf build dist *.egg-info data spark-warehouse test-results

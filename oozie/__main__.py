@@ -1,5 +1,12 @@
-"""``python -m oozie --conf conf/cluster.yaml --out build/oozie [--validate JAR]``: write the daily
-chain's workflow, coordinator and one ``job-<environment>.properties`` per environment."""
+"""The Oozie application of the daily chain.
+
+    python -m oozie xml --conf conf/cluster.yaml --out build/oozie [--validate JAR]
+    python -m oozie bundle --conf conf/cluster.yaml --out build/bundle --egg E --wheel W --jars .jars/jars.txt \\
+        [--validate JAR]
+
+``xml`` writes the workflow, the coordinator and one ``job-<environment>.properties`` per
+environment; ``bundle`` builds the deployable directory and tarball (:mod:`oozie.bundle`).
+"""
 from __future__ import annotations
 
 import argparse
@@ -27,15 +34,26 @@ def build(conf: str, out: Path, jar: Path = None, overrides=()) -> list:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m oozie", description=__doc__)
-    parser.add_argument("--conf", required=True, help="environment file with the oozie section, e.g. conf/cluster.yaml")
-    parser.add_argument("--out", required=True, type=Path, help="directory to write into")
-    parser.add_argument("--validate", type=Path, metavar="JAR", help="oozie-client jar whose XSDs validate the files")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    parser = argparse.ArgumentParser(prog="python -m oozie", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("xml", "bundle"):
+        command = commands.add_parser(name)
+        command.add_argument("--conf", required=True, help="environment file with the oozie section")
+        command.add_argument("--out", required=True, type=Path, help="directory to write into")
+        command.add_argument("--validate", type=Path, metavar="JAR", help="oozie-client jar: validate against its XSDs")
+        if name == "bundle":
+            command.add_argument("--egg", required=True, type=Path)
+            command.add_argument("--wheel", required=True, type=Path)
+            command.add_argument("--jars", required=True, type=Path, help="the jar list of make jars (.jars/jars.txt)")
     args = parser.parse_args(argv)
     try:
-        for path in build(args.conf, args.out, args.validate, args.overrides):
-            print(path)
+        if args.command == "xml":
+            for path in build(args.conf, args.out, args.validate):
+                print(path)
+        else:
+            from oozie.bundle import assemble
+            print(assemble(args.conf, args.out, args.egg, args.wheel, args.jars, args.validate))
     except (ConfigError, SchemaError, FileNotFoundError) as error:
         print(f"python -m oozie: error: {error}", file=sys.stderr)
         return 2

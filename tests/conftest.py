@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, List, Sequence
 
@@ -135,3 +137,18 @@ def spark(tmp_path_factory):
     session = get_spark(load_config(str(LOCAL_CONF)), "cdr-tests", extra=settings)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def packages(tmp_path_factory):
+    """Build the egg and the wheel exactly as ``make package`` does, into a temporary dist/."""
+    dist = tmp_path_factory.mktemp("dist")
+    build = tmp_path_factory.mktemp("build")
+    subprocess.run([sys.executable, "setup.py", "-q", "build", "--build-base", str(build), "bdist_egg",
+                    "--dist-dir", str(dist)], cwd=PROJECT_ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), "."],
+                   cwd=PROJECT_ROOT, check=True, capture_output=True)
+    subprocess.run(["rm", "-rf", "cdr_pipelines.egg-info", "build"], cwd=PROJECT_ROOT, check=False)
+    egg, = dist.glob("*.egg")
+    wheel, = dist.glob("*.whl")
+    return egg, wheel

@@ -24,21 +24,6 @@ TINY = ["generate.scale.cdr_rows_per_day=2000", "generate.scale.subscribers=500"
         "generate.scale.files_per_hour=1"]
 
 
-@pytest.fixture(scope="module")
-def packages(tmp_path_factory):
-    """Build the egg and the wheel exactly as ``make package`` does, into a temporary dist/."""
-    dist = tmp_path_factory.mktemp("dist")
-    build = tmp_path_factory.mktemp("build")
-    subprocess.run([sys.executable, "setup.py", "-q", "build", "--build-base", str(build), "bdist_egg",
-                    "--dist-dir", str(dist)], cwd=PROJECT_ROOT, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), "."],
-                   cwd=PROJECT_ROOT, check=True, capture_output=True)
-    subprocess.run(["rm", "-rf", "cdr_pipelines.egg-info", "build"], cwd=PROJECT_ROOT, check=False)
-    egg, = dist.glob("*.egg")
-    wheel, = dist.glob("*.whl")
-    return egg, wheel
-
-
 def spark_submit(args, cwd: Path, extra_env=None):
     """Run the virtual environment's spark-submit with no project path anywhere in the environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYSPARK_GATEWAY_PORT")}
