@@ -116,9 +116,29 @@ def check_dataset(ctx: JobContext, name: str, dataset: QualityDataset, loaded: D
         checked.verdicts = [(r, Verdict(ERROR, None, "", data.problem)) for r in rules]
         return checked
     columns = data.rows.columns
+    errors = unrunnable(rules, dataset, data, loaded)
+    runnable = [r for r in rules if r.name not in errors]
+    references = {n: d.rows for n, d in loaded.items() if d.rows is not None}
+    needs_quarantine = any(r.settings.type in NEEDS_QUARANTINE for r in runnable)
+    scanned = scanned_rows(data.rows, data.quarantine if needs_quarantine else None)
+    with ctx.step(f"{name}: metrics"):
+        checked.values = scanned.transform(aggregated_metrics(runnable, references)).first().asDict()
+    verdicts = dict((rule.name, verdict) for rule, verdict in judged(runnable, checked.values, history))
+    checked.verdicts = [(r, verdicts.get(r.name) or Verdict(ERROR, None, "", errors[r.name])) for r in rules]
+
+    if ctx.config.quality.sample_rows:
+        with ctx.step(f"{name}: samples"):
+            checked.samples = failing_samples(ctx, dataset, checked.verdicts, scanned, references, columns)
+    checked.history = {rule.name: plotted_history(rule, history, checked.values, verdict)
+                       for rule, verdict in checked.verdicts}
+    return checked
+
+
+def unrunnable(rules: List[Rule], dataset: QualityDataset, data: Loaded, loaded: Dict[str, Loaded]) -> Dict[str, str]:
+    """Why each rule that cannot run on this data cannot (a missing column, quarantine or reference)."""
     errors: Dict[str, str] = {}
     for rule in rules:
-        missing = missing_columns(rule, columns)
+        missing = missing_columns(rule, data.rows.columns)
         if missing:
             errors[rule.name] = f"{', '.join(missing)} not in {dataset.table}"
         if rule.settings.type in NEEDS_QUARANTINE and data.quarantine is None:
@@ -130,28 +150,25 @@ def check_dataset(ctx: JobContext, name: str, dataset: QualityDataset, loaded: D
                 errors[rule.name] = f"reference unavailable: {ref.problem}"
             elif rule.settings.reference_column not in ref.rows.columns:
                 errors[rule.name] = f"{rule.settings.reference_column} not in {ref.source}"
-    runnable = [r for r in rules if r.name not in errors]
-    references = {n: d.rows for n, d in loaded.items() if d.rows is not None}
-    needs_quarantine = any(r.settings.type in NEEDS_QUARANTINE for r in runnable)
-    scanned = scanned_rows(data.rows, data.quarantine if needs_quarantine else None)
-    with ctx.step(f"{name}: metrics"):
-        checked.values = scanned.transform(aggregated_metrics(runnable, references)).first().asDict()
-    verdicts = dict((rule.name, verdict) for rule, verdict in judged(runnable, checked.values, history))
-    checked.verdicts = [(r, verdicts.get(r.name) or Verdict(ERROR, None, "", errors[r.name])) for r in rules]
+    return errors
 
+
+def failing_samples(ctx: JobContext, dataset: QualityDataset, verdicts: List[Tuple[Rule, Verdict]],
+                    scanned: DataFrame, references: Dict[str, DataFrame], columns: List[str]) -> Dict[str, list]:
+    """Up to ``quality.sample_rows`` failing rows of each failed row-level rule, the rule's columns
+    first, identifiers and raw values masked (one small job per such rule)."""
     hidden = set(masked_columns(ctx, dataset, columns))
-    for rule, verdict in checked.verdicts:
+    samples = {}
+    for rule, verdict in verdicts:
         failing = rule.failing_rows() if verdict.status == FAILED else None
-        if failing is not None and ctx.config.quality.sample_rows:
-            ordered = rule.columns() + [c for c in columns if c not in rule.columns()]   # the rule's first
-            shown = [masked_digits(F.col(c).cast("string")).alias(c) if c in hidden else F.col(c) for c in ordered]
-            with ctx.step(f"{name}: samples"):
-                rows = scanned.transform(prepared([rule], references))
-                sample = rows.where(in_table() & failing).select(*shown).limit(ctx.config.quality.sample_rows)
-                checked.samples[rule.name] = [_plain(r.asDict()) for r in sample.collect()]
-    checked.history = {rule.name: plotted_history(rule, history, checked.values, verdict)
-                       for rule, verdict in checked.verdicts}
-    return checked
+        if failing is None:
+            continue
+        ordered = rule.columns() + [c for c in columns if c not in rule.columns()]
+        shown = [masked_digits(F.col(c).cast("string")).alias(c) if c in hidden else F.col(c) for c in ordered]
+        rows = scanned.transform(prepared([rule], references)).where(in_table() & failing)
+        samples[rule.name] = [_plain(r.asDict()) for r in rows.select(*shown).limit(ctx.config.quality.sample_rows)
+                              .collect()]
+    return samples
 
 
 def plotted_history(rule: Rule, history: History, values: Dict[str, Any], verdict: Verdict) -> list:

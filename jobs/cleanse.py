@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.runtime.config import Feed

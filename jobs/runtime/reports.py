@@ -15,11 +15,15 @@ def write_json_report(ctx: JobContext, job: str, text: str, suffix: str = ".json
     return write_text(ctx.spark, report_path(ctx, job, suffix), text)
 
 
+def _file_system(spark, path: str):
+    """(Hadoop file system, Hadoop path) of ``path``."""
+    hpath = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
+
+
 def write_text(spark, path: str, text: str) -> str:
     """Write ``text`` (UTF-8) to ``path``, replacing it; parent directories are created."""
-    jvm = spark.sparkContext._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, hpath = _file_system(spark, path)
     stream = fs.create(hpath, True)
     try:
         stream.write(bytearray(text.encode("utf-8")))
@@ -30,7 +34,5 @@ def write_text(spark, path: str, text: str) -> str:
 
 def delete_path(spark, path: str) -> bool:
     """Delete the file at ``path`` if it exists; True when there was one."""
-    jvm = spark.sparkContext._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, hpath = _file_system(spark, path)
     return bool(fs.delete(hpath, False))
