@@ -1,8 +1,8 @@
 """The Oozie application of the daily chain.
 
-    python -m oozie xml --conf conf/cluster.yaml --out build/oozie [--validate JAR]
+    python -m oozie xml --conf conf/cluster.yaml --out build/oozie [--validate JAR] [--set KEY=VALUE ...]
     python -m oozie bundle --conf conf/cluster.yaml --out build/bundle --egg E --wheel W --jars .jars/jars.txt \\
-        [--validate JAR]
+        [--validate JAR] [--set KEY=VALUE ...]
 
 ``xml`` writes the workflow, the coordinator and one ``job-<environment>.properties`` per
 environment; ``bundle`` builds the deployable directory and tarball (:mod:`oozie.bundle`).
@@ -42,6 +42,8 @@ def main(argv=None) -> int:
         command.add_argument("--conf", required=True, help="environment file with the oozie section")
         command.add_argument("--out", required=True, type=Path, help="directory to write into")
         command.add_argument("--validate", type=Path, metavar="JAR", help="oozie-client jar: validate against its XSDs")
+        command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                             help="override a conf setting, e.g. oozie.packaging=environment")
         if name == "bundle":
             command.add_argument("--egg", required=True, type=Path)
             command.add_argument("--wheel", required=True, type=Path)
@@ -49,11 +51,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "xml":
-            for path in build(args.conf, args.out, args.validate):
+            for path in build(args.conf, args.out, args.validate, args.overrides):
                 print(path)
         else:
             from oozie.bundle import assemble
-            print(assemble(args.conf, args.out, args.egg, args.wheel, args.jars, args.validate))
+            print(assemble(args.conf, args.out, args.egg, args.wheel, args.jars, args.validate, args.overrides))
     except (ConfigError, SchemaError, FileNotFoundError) as error:
         print(f"python -m oozie: error: {error}", file=sys.stderr)
         return 2

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 EMAIL, COORDINATOR, SLA = "0.2", "0.5", "0.2"
 EGG = f"cdr_pipelines-{__version__}-py3.11.egg"
+DEPENDENCIES = f"cdr_pipelines-{__version__}-dependencies.zip"   # pure-Python PyYAML and delta-spark
+ENVIRONMENT = f"cdr_pipelines-{__version__}-environment.tar.gz"  # a virtualenv with the wheel installed
+ENVIRONMENT_LINK = "environment"
 KEY_LINK = "pseudonym.key"   # the key file's name in the action's working directory
 CONF_ARCHIVE = "conf.zip"    # conf/ of the bundle, unpacked as ./conf in every container
 
@@ -60,7 +63,13 @@ def spark_action(stage: Stage, following: str, error: str, config: "Config", sch
     """The Spark action running one stage's job under the job contract."""
     ns = namespaces(schemas)
     lib = "${wf:appPath()}/lib"
-    opts = " ".join(config.oozie.spark_opts.split()) + f" --queue ${{queueName}} --py-files {lib}/{EGG}"
+    opts = " ".join(config.oozie.spark_opts.split()) + " --queue ${queueName}"
+    archives = [f"{lib}/{CONF_ARCHIVE}#conf"]
+    if config.oozie.packaging == "egg":
+        opts += f" --py-files {lib}/{EGG},{lib}/{DEPENDENCIES}"
+    else:   # the driver (in its YARN container) and the executors run the shipped environment's Python
+        opts += f" --conf spark.pyspark.python=./{ENVIRONMENT_LINK}/bin/python"
+        archives.append(f"{lib}/{ENVIRONMENT}#{ENVIRONMENT_LINK}")
     files = [node("file", text=f"${{nameNode}}${{pseudonymKeyFile}}#{KEY_LINK}")] if stage.needs_pseudonym_key else []
     args = ["--conf", "${jobConf}", "--run-date", "${runDate}"]
     if stage.needs_pseudonym_key:
@@ -77,7 +86,7 @@ def spark_action(stage: Stage, following: str, error: str, config: "Config", sch
         node("spark-opts", text=opts),
         *[node("arg", text=a) for a in args],
         *files,
-        node("archive", text=f"{lib}/{CONF_ARCHIVE}#conf"),
+        *[node("archive", text=a) for a in archives],
         xmlns=ns["spark"])
     return node("action", spark, node("ok", to=following), node("error", to=error), name=stage.name)
 

@@ -3,7 +3,10 @@ with no internet and no pip.
 
     <out>/cdr-pipelines-<version>/                 hdfs dfs -put this directory as oozie.environments.<env>.app_dir
         workflow.xml  coordinator.xml  job-<environment>.properties  README.md
-        lib/  cdr_pipelines-<version>-py3.11.egg   (--py-files: the package, on driver and executors)
+        lib/  cdr_pipelines-<version>-py3.11.egg   (packaging egg: --py-files, on driver and executors)
+              cdr_pipelines-<version>-dependencies.zip   (packaging egg: pure-Python PyYAML and delta-spark)
+              cdr_pipelines-<version>-environment.tar.gz (packaging environment: a virtualenv with the
+                                                          wheel and the dependencies installed)
               cdr_pipelines-<version>-py3-none-any.whl
               jobs/<stage>.py                      (the registered stages' entry points)
               *.jar                                (Delta Lake's jars: Oozie puts lib/*.jar on the classpath)
@@ -15,10 +18,14 @@ with no internet and no pip.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tarfile
+import tempfile
 import zipfile
+from importlib.metadata import distribution
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from jobs import __version__
 from jobs.runtime.config import load_config
@@ -28,6 +35,77 @@ from oozie.schemas import Validator
 
 NAME = f"cdr-pipelines-{__version__}"
 PROJECT = Path(__file__).resolve().parents[1]
+PROVIDED_BY_THE_CLUSTER = {"pyspark"}   # the cluster's Spark puts its own pyspark on every Python path
+EXTENSION_MODULES = (".so", ".pyd")     # zipimport cannot load them
+
+
+def shipped_requirements() -> List[Tuple[str, str]]:
+    """(name, version) of every runtime pin of ``requirements.txt`` the cluster does not provide."""
+    pins = []
+    for line in (PROJECT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            name, version = line.split("==")
+            if name.lower() not in PROVIDED_BY_THE_CLUSTER:
+                pins.append((name, version))
+    return pins
+
+
+def installed_files(name: str, version: str) -> Iterator[Tuple[str, Path]]:
+    """(path relative to site-packages, absolute path) of each file of an installed distribution.
+
+    The files come from the build environment (``make setup`` installed the pins), so the bundle
+    is built offline and holds exactly the pinned versions.
+
+    Raises
+    ------
+    RuntimeError
+        When the installed version is not the pinned one.
+    """
+    dist = distribution(name)
+    if dist.version != version:
+        raise RuntimeError(f"{name} {dist.version} is installed, requirements.txt pins {version}: run make setup")
+    for file in dist.files or ():
+        relative = str(file)
+        if relative.startswith("..") or "__pycache__" in relative or relative.endswith(".pyc"):
+            continue   # console scripts outside site-packages, and compiled caches
+        yield relative, Path(dist.locate_file(file))
+
+
+def dependencies_zip(path: Path, requirements: Sequence[Tuple[str, str]]) -> Path:
+    """A ``--py-files`` zip of the pure-Python part of ``requirements`` (PyYAML then uses its
+    Python loader instead of the C one, which a zip cannot hold)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, version in requirements:
+            for relative, source in installed_files(name, version):
+                if not relative.endswith(EXTENSION_MODULES):
+                    archive.write(source, relative)
+    return path
+
+
+def environment_archive(path: Path, wheel: Path, requirements: Sequence[Tuple[str, str]]) -> Path:
+    """A virtualenv with ``wheel`` and ``requirements`` installed, as a ``tar.gz`` whose root is the
+    environment (``--archives <path>#environment``, then ``./environment/bin/python``).
+
+    The environment is built offline: the wheel with ``pip --no-index``, the requirements copied
+    from the build environment. Its ``bin/python`` links to the build machine's base interpreter,
+    so the nodes need that Python at the same path (as with venv-pack).
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        env = Path(scratch) / "environment"
+        subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(env)],
+                       check=True, capture_output=True)
+        site = env / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-index",
+                        "--no-deps", "--no-compile", "--target", str(site), str(wheel)], check=True, capture_output=True)
+        for name, version in requirements:
+            for relative, source in installed_files(name, version):
+                (site / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, site / relative)
+        with tarfile.open(path, "w:gz") as tar:
+            for child in sorted(env.iterdir()):
+                tar.add(child, arcname=child.name)
+    return path
 
 
 def pyspark_archives() -> List[Path]:
@@ -40,7 +118,8 @@ def pyspark_archives() -> List[Path]:
     return found
 
 
-def assemble(conf: str, out: Path, egg: Path, wheel: Path, jar_list: Path, oozie_jar: Optional[Path] = None) -> Path:
+def assemble(conf: str, out: Path, egg: Path, wheel: Path, jar_list: Path, oozie_jar: Optional[Path] = None,
+             overrides: Sequence[str] = ()) -> Path:
     """Build the bundle directory and its tarball under ``out``; return the tarball's path.
 
     Parameters
@@ -55,8 +134,10 @@ def assemble(conf: str, out: Path, egg: Path, wheel: Path, jar_list: Path, oozie
         ``.jars/jars.txt``: Delta's jars, one path a line (``make jars``).
     oozie_jar
         The oozie-client jar; when given, the XML is validated against its XSDs first.
+    overrides
+        ``key.path=value`` settings over ``conf`` (e.g. ``oozie.packaging=environment``).
     """
-    config = load_config(conf)
+    config = load_config(conf, list(overrides))
     workflow, coordinator = app.workflow(config), app.coordinator(config)
     if oozie_jar is not None:
         validator = Validator(oozie_jar, config.oozie.schemas)
@@ -74,6 +155,9 @@ def assemble(conf: str, out: Path, egg: Path, wheel: Path, jar_list: Path, oozie
     (root / "README.md").write_text(operator_readme(config), encoding="utf-8")
     for package in (egg, wheel):
         shutil.copy2(package, lib / Path(package).name)
+    requirements = shipped_requirements()
+    dependencies_zip(lib / app.DEPENDENCIES, requirements)
+    environment_archive(lib / app.ENVIRONMENT, Path(wheel), requirements)
     for stage in DAILY_CHAIN:
         shutil.copy2(PROJECT / "jobs" / f"{stage.name}.py", lib / "jobs" / f"{stage.name}.py")
     jars = [Path(line.strip()) for line in Path(jar_list).read_text().splitlines() if line.strip()]
@@ -115,9 +199,11 @@ bundle: {", ".join(envs)} (`job-<environment>.properties`).
     hdfs dfs -put pseudonym.key {key_file}
     hdfs dfs -chmod 400 {key_file}
 
-Everything the actions need is in `lib/`: the package (egg and wheel), the stages' scripts, Delta's
-jars, `pyspark.zip` and `py4j-*-src.zip` (for sharelibs without them) and `conf.zip`. No job needs
-network access at run time.
+Everything the actions need is in `lib/`: the package (the egg with a zip of its dependencies, and
+the wheel installed in a virtualenv archive), the stages' scripts, Delta's jars, `pyspark.zip` and
+`py4j-*-src.zip` (for sharelibs without them) and `conf.zip`. No job needs network access at run
+time, and the nodes need no Python package installed. This bundle's actions use the
+`{config.oozie.packaging}` packaging (`oozie.packaging` in conf).
 
 ## Run
 
@@ -133,7 +219,8 @@ Each day runs when the previous day's raw directory of every feed holds its `_SU
 (the action of nominal time 2026-11-22 runs the day 2026-11-21). Every job replaces its run date's
 partitions, so a rerun leaves no duplicates. One stage by hand, with the bundle's own files:
 
-    spark-submit --master yarn --deploy-mode cluster --py-files lib/cdr_pipelines-{__version__}-py3.11.egg \\
+    spark-submit --master yarn --deploy-mode cluster --jars "$(ls lib/*.jar | paste -sd,)" \\
+        --py-files lib/{app.EGG},lib/{app.DEPENDENCIES} \\
         --archives lib/conf.zip#conf lib/jobs/check.py --conf conf/cluster.yaml --run-date 2026-11-21
 
 ## Read the logs

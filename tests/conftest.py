@@ -152,3 +152,13 @@ def packages(tmp_path_factory):
     egg, = dist.glob("*.egg")
     wheel, = dist.glob("*.whl")
     return egg, wheel
+
+
+@pytest.fixture(scope="session")
+def bare_python(tmp_path_factory) -> Path:
+    """A cluster node's Python: this interpreter's version with the standard library only (a
+    virtualenv without pip, without the system's or the project's packages)."""
+    env = tmp_path_factory.mktemp("bare-python")
+    subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", "--clear",
+                    str(env)], check=True, capture_output=True)
+    return env / "bin" / "python"

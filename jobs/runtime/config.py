@@ -323,6 +323,7 @@ class Oozie:
     """The daily chain's Oozie application (``python -m oozie``)."""
 
     schemas: str                     # current: workflow 1.0 + spark-action 1.0; cdh: workflow 0.5 + spark-action 0.2
+    packaging: str                   # egg: --py-files egg + dependencies zip; environment: packed virtualenv
     app_name: str
     coordinator: OozieCoordinator
     sla: OozieSla
@@ -365,6 +366,7 @@ _CHOICES = {
     "logging.level": {"DEBUG", "INFO", "WARNING", "ERROR"},
     "generate.compression": {"gzip", "bzip2", "none"},
     "oozie.schemas": {"current", "cdh"},
+    "oozie.packaging": {"egg", "environment"},
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from jobs.runtime.config import load_config
+from jobs.runtime.config import ConfigError, load_config
 from oozie import app
 from oozie.__main__ import build
 from oozie.registry import DAILY_CHAIN, Stage
@@ -35,9 +35,10 @@ def actions(workflow_text: str):
     return [(a.get("name"), etree.QName(a[0]).namespace) for a in root.iter("{*}action")]
 
 
+@pytest.mark.parametrize("packaging", ("egg", "environment"))
 @pytest.mark.parametrize("target", TARGETS)
-def test_generated_files_validate(validators, target):
-    conf = config(target)
+def test_generated_files_validate(validators, target, packaging):
+    conf = config(target, f"oozie.packaging={packaging}")
     validators[target].check("workflow", app.workflow(conf), "workflow.xml")
     validators[target].check("coordinator", app.coordinator(conf), "coordinator.xml")
 
@@ -72,6 +73,35 @@ def test_the_workflow_runs_the_registered_stages_in_order_and_gates_on_quality()
     # only cleanse gets the key file, and no key is in the file itself
     assert [a.get("name") for a in root.iter("{*}action") if "pseudonymKeyFile" in etree.tostring(a).decode()] == [
         "cleanse"]
+
+
+def spark_elements(text: str, tag: str):
+    root = etree.fromstring(text.encode())
+    return [[e.text for e in spark.iter(f"{{*}}{tag}")] for spark in root.iter("{uri:oozie:spark-action:1.0}spark")]
+
+
+def test_the_egg_packaging_ships_the_egg_and_its_dependencies_on_the_python_path():
+    text = app.workflow(config("current", "oozie.packaging=egg"))
+    lib = "${wf:appPath()}/lib"
+    for opts, in spark_elements(text, "spark-opts"):
+        assert f"--py-files {lib}/{app.EGG},{lib}/{app.DEPENDENCIES}" in opts
+        assert "spark.pyspark.python" not in opts
+    assert all(archives == [f"{lib}/conf.zip#conf"] for archives in spark_elements(text, "archive"))
+
+
+def test_the_environment_packaging_runs_the_shipped_virtualenv():
+    text = app.workflow(config("current", "oozie.packaging=environment"))
+    lib = "${wf:appPath()}/lib"
+    for opts, in spark_elements(text, "spark-opts"):
+        assert "--conf spark.pyspark.python=./environment/bin/python" in opts
+        assert "--py-files" not in opts
+    assert all(archives == [f"{lib}/conf.zip#conf", f"{lib}/{app.ENVIRONMENT}#environment"]
+               for archives in spark_elements(text, "archive"))
+
+
+def test_an_unknown_packaging_is_refused():
+    with pytest.raises(ConfigError, match="oozie.packaging"):
+        config("current", "oozie.packaging=conda")
 
 
 def test_a_new_stage_is_one_registration():
