@@ -89,8 +89,8 @@ def run(work: str):
         figures["classify_no_hmac"] = classify_only(ctx, no_ids, KEY)
         return JobResult()
 
-    overrides = [f"paths.{zone}={work}/{zone}" for zone in ("raw", "truth", "run_log", "bronze", "silver",
-                                                             "quarantine", "gold", "reports")]
+    overrides = [f"paths.{zone}={work}/{zone}"
+                 for zone in ("raw", "truth", "run_log", "bronze", "silver", "quarantine", "gold", "reports")]
     overrides += [f"generate.scale.cdr_rows_per_day={rows}", f"generate.scale.partitions={max(8, rows // 250_000)}"]
     argv = ["--conf", CONF, "--run-date", RUN_DATE.isoformat()]
     for item in overrides:

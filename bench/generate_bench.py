@@ -52,8 +52,8 @@ def run(work: str):
         figures["cores"] = ctx.spark.sparkContext.defaultParallelism
         return JobResult(rows_in=0, rows_out=result.rows_out, counts=result.counts)
 
-    overrides = [f"paths.{zone}={work}/{zone}" for zone in ("raw", "truth", "run_log", "bronze", "silver",
-                                                             "quarantine", "gold", "reports")]
+    overrides = [f"paths.{zone}={work}/{zone}"
+                 for zone in ("raw", "truth", "run_log", "bronze", "silver", "quarantine", "gold", "reports")]
     overrides += [f"generate.scale.cdr_rows_per_day={rows}",
                   f"generate.scale.partitions={max(8, rows // 250_000)}"]
     argv = ["--conf", CONF, "--run-date", RUN_DATE.isoformat()]

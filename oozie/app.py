@@ -110,9 +110,9 @@ def workflow(config: "Config", stages: Sequence[Stage] = DAILY_CHAIN) -> str:
         nodes.append(spark_action(stage, following, error, config, schemas))
         if stage.quality_gate:
             flag = f"${{reportsDir}}/{stage.name}/${{runDate}}.critical"
-            nodes.append(node("decision", node("switch", node("case", text=f"${{fs:exists('{flag}')}}",
-                                                                 to="quality-alert"),
-                                               node("default", to="failure-alert")), name=f"{stage.name}-gate"))
+            switch = node("switch", node("case", text=f"${{fs:exists('{flag}')}}", to="quality-alert"),
+                          node("default", to="failure-alert"))
+            nodes.append(node("decision", switch, name=f"{stage.name}-gate"))
     report = "${reportsDir}/check/${runDate}.html"
     nodes += [
         email_action("quality-alert", f"[{config.oozie.app_name}] ${{runDate}}: critical data-quality failure",
@@ -138,7 +138,8 @@ def coordinator(config: "Config") -> str:
     ns = namespaces(SCHEMAS[config.oozie.schemas])
     c, sla = config.oozie.coordinator, config.oozie.sla
     daily = "${coord:days(1)}"
-    datasets = [node("dataset", node("uri-template", text=f"${{rawRoot}}/{feed}/event_date=${{YEAR}}-${{MONTH}}-${{DAY}}"),
+    template = "${rawRoot}/{feed}/event_date=${YEAR}-${MONTH}-${DAY}"
+    datasets = [node("dataset", node("uri-template", text=template.replace("{feed}", feed)),
                      node("done-flag", text=c.done_flag), name=f"raw-{feed}", frequency=daily,
                      initial_instance=c.start, timezone=c.time_zone) for feed in c.feeds]
     inputs = [node("data-in", node("instance", text="${coord:current(-1)}"), name=feed, dataset=f"raw-{feed}")

@@ -96,8 +96,9 @@ def environment_archive(path: Path, wheel: Path, requirements: Sequence[Tuple[st
         subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(env)],
                        check=True, capture_output=True)
         site = env / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-index",
-                        "--no-deps", "--no-compile", "--target", str(site), str(wheel)], check=True, capture_output=True)
+        pip = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-index", "--no-deps",
+               "--no-compile", "--target", str(site), str(wheel)]
+        subprocess.run(pip, check=True, capture_output=True)
         for name, version in requirements:
             for relative, source in installed_files(name, version):
                 (site / relative).parent.mkdir(parents=True, exist_ok=True)

@@ -399,7 +399,7 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
     env_name = Path(path).stem
     project_dir = str(Path(path).resolve().parent.parent)
     built = _build(Config, {**document, "environment": env_name, "project_dir": project_dir,
-                             "source_files": sources}, "")
+                            "source_files": sources}, "")
     for key, allowed in _CHOICES.items():
         value = _lookup(built, key)
         if value not in allowed:

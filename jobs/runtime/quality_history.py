@@ -56,7 +56,8 @@ def read_metrics(spark: SparkSession, root: str, run_date: dt.date, days: int) -
 def replace_run_date(spark: SparkSession, root: str, run_date: dt.date, metrics: Iterable[tuple],
                      outcomes: Iterable[tuple]) -> None:
     """Write the run date's metrics and outcomes, replacing any earlier run of the same date."""
-    for name, schema, rows in (("metrics", METRICS_SCHEMA, list(metrics)), ("outcomes", OUTCOMES_SCHEMA, list(outcomes))):
+    for name, schema, rows in (("metrics", METRICS_SCHEMA, list(metrics)),
+                               ("outcomes", OUTCOMES_SCHEMA, list(outcomes))):
         (spark.createDataFrame(rows, schema).coalesce(1).write.format("delta").mode("overwrite")
          .option("replaceWhere", f"run_date = DATE'{run_date.isoformat()}'")
          .save(f"{root}/{name}"))

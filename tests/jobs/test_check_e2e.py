@@ -102,7 +102,8 @@ def test_the_output_and_both_reports_name_the_failures(checked):
     assert "probe02: no rows in hour 13" in text
     assert "critical data-quality failure: 2 critical rule(s) failed" in text
     page = (root / "reports" / "check" / f"{RUN_DATE}.html").read_text()
-    for name in ("cell_in_cell_list", "cdr_files_every_hour", "probe02: no rows in hour 13", "are not in cells.cell_id"):
+    for name in ("cell_in_cell_list", "cdr_files_every_hour", "probe02: no rows in hour 13",
+                 "are not in cells.cell_id"):
         assert name in page
 
 
@@ -152,7 +153,8 @@ def test_a_rerun_replaces_the_date_in_the_history(spark, checked):
 
 def test_warnings_only_exit_zero(checked):
     root, _, _ = checked
-    relaxed = [f"quality.datasets.cdr.rules.{r}.severity=warning" for r in ("cell_in_cell_list", "cdr_files_every_hour")]
+    relaxed = [f"quality.datasets.cdr.rules.{r}.severity=warning"
+               for r in ("cell_in_cell_list", "cdr_files_every_hour")]
     code, text = run_captured("check", check.run, args(root, *relaxed))
     assert code == EXIT_OK, text[-2000:]
     document = result(root)
@@ -245,7 +247,8 @@ def test_the_html_report_renders_offline_in_headless_chromium_with_its_plots(che
     page = root / "reports" / "check" / f"{RUN_DATE}.html"
     text = page.read_text()
     assert not re.search(r"(src|href)=\"(https?:)?//", text), "the report must not load anything"
-    plotted = [r for d in result(root)["datasets"].values() for r in d["rules"] if any(p[1] is not None for p in r["history"])]
+    plotted = [r for d in result(root)["datasets"].values() for r in d["rules"]
+               if any(p[1] is not None for p in r["history"])]
     assert len(plotted) >= 30 and text.count('<svg class="plot"') == len(plotted)
     limit = (0xEF, 0x6C, 0x00)            # the dashed threshold lines: drawn only inside the plots
     colours = screenshot_colours(page, tmp_path / "report.png")

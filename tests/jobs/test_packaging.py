@@ -45,7 +45,7 @@ def contract_args(data: Path, *overrides):
 
 def probe_result(completed) -> dict:
     assert completed.returncode == 0, completed.stderr[-3000:]
-    line, = [l for l in completed.stdout.splitlines() if l.startswith("PROBE ")]
+    line, = [line for line in completed.stdout.splitlines() if line.startswith("PROBE ")]
     return json.loads(line[len("PROBE "):])
 
 
@@ -62,7 +62,8 @@ def test_egg_runs_the_generator_and_code_on_executors(packages, tmp_path):
     assert "rows/s" in generated.stdout
     assert len(generated_cdr_files(data)) == 24
 
-    probed = probe_result(spark_submit(["--py-files", str(egg), str(PROJECT_ROOT / "tests" / "jobs" / "executor_probe.py"),
+    probed = probe_result(spark_submit(["--py-files", str(egg),
+                                        str(PROJECT_ROOT / "tests" / "jobs" / "executor_probe.py"),
                                         *contract_args(data)], cwd=tmp_path))
     assert egg.name in probed["driver"]
     assert probed["master"] == "local[2]"  # spark-submit's --master wins over conf's local[*]

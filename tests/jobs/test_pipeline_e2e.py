@@ -201,8 +201,8 @@ def test_valid_cdrs_are_the_generators_clean_values(spark, pipeline):
 def test_pseudonyms_are_standard_hmac_sha256(spark, pipeline):
     """Independent oracle: Python's hmac on a sample of rows."""
     root, _ = pipeline
-    truth = table(spark, root, "truth", "cdr").where("defect is null").select("record_id", "calling_e164", "imsi",
-                                                                               "imei")
+    truth = (table(spark, root, "truth", "cdr").where("defect is null")
+             .select("record_id", "calling_e164", "imsi", "imei"))
     silver = table(spark, root, "silver", "cdr").select("record_id", "calling_number", "imsi", "imei")
     rows = truth.join(silver.withColumnsRenamed({"imsi": "p_imsi", "imei": "p_imei"}), "record_id").limit(200).collect()
     assert len(rows) == 200

@@ -265,7 +265,7 @@ def test_extends_chain_merges_every_level(conf_dir):
     assert (config.logging.format, config.logging.level) == ("json", "DEBUG")
     assert config.environment == "top"
     assert [Path(p).name for p in config.source_files] == ["top.yaml", "middle.yaml", "base.yaml", "feeds.yaml",
-                                                          "quality.yaml"]
+                                                           "quality.yaml"]
 
 
 def test_missing_file_is_named(tmp_path):

@@ -103,7 +103,8 @@ def test_path_loss_and_gain_match_the_documented_formulas(spark):
 
 
 def test_bearing_and_angle_off_azimuth(spark):
-    row = spark.createDataFrame([(0.0, 1.0, 1.0, 0.0, -1.0, 0.0)], "nx double, ny double, ex double, ey double, wx double, wy double").select(
+    schema = "nx double, ny double, ex double, ey double, wx double, wy double"
+    row = spark.createDataFrame([(0.0, 1.0, 1.0, 0.0, -1.0, 0.0)], schema).select(
         rm.bearing_deg(F.col("nx"), F.col("ny")).alias("north"),
         rm.bearing_deg(F.col("ex"), F.col("ey")).alias("east"),
         rm.bearing_deg(F.col("wx"), F.col("wy")).alias("west"),

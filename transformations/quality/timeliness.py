@@ -176,4 +176,3 @@ def _hours_text(gap: List[int], day_hours: int) -> str:
     if len(gap) == day_hours:
         return "nothing all day"
     return "no rows in hour" + ("s " if len(gap) > 1 else " ") + ", ".join(f"{h:02d}" for h in gap)
-

@@ -48,8 +48,8 @@ class RowRule(Rule):
             return Verdict(NO_DATA, None, expected, f"no {self.settings.column} value to check")
         passing = 1.0 - ratio(failed, checked)
         status = PASSED if passing >= minimum else FAILED
-        message = (f"{fmt(failed)} of {fmt(checked)} {self.settings.column} {self.counted} ({fmt(100 * (1 - passing))}%) "
-                   f"{self.problem()}")
+        message = (f"{fmt(failed)} of {fmt(checked)} {self.settings.column} {self.counted} "
+                   f"({fmt(100 * (1 - passing))}%) {self.problem()}")
         return Verdict(status, passing, expected, message, band=(minimum, None),
                        recorded={self.metric("ratio"): passing})
 
@@ -67,7 +67,6 @@ class Completeness(RowRule):
 
     def checked(self) -> Column:
         return F.count(F.when(in_table(), 1))
-
 
 
 class Range(RowRule):
@@ -111,4 +110,3 @@ class Luhn(RowRule):
 
     def fails(self, value: Column) -> Column:
         return is_imei_luhn_failure(value.cast("string"))
-

@@ -33,7 +33,9 @@ RELEASE_CAUSES = {
 }
 FOREIGN_PREFIXES = ("44", "49", "34", "39", "32", "1")
 # The per-record uniform draws, each materialised once as column ``u_<name>``.
-DRAWS = ('at_home', 'at_work', 'callee', 'callee_cc', 'cause', 'cc', 'cut', 'drop', 'heading', 'hour', 'mobility', 'pos_a', 'pos_r', 'ratio', 'roaming', 'setup', 'speed', 'sub', 'train', 'train_along', 'train_dir', 'train_lateral', 'train_speed', 'type')
+DRAWS = ('at_home', 'at_work', 'callee', 'callee_cc', 'cause', 'cc', 'cut', 'drop', 'heading', 'hour', 'mobility',
+         'pos_a', 'pos_r', 'ratio', 'roaming', 'setup', 'speed', 'sub', 'train', 'train_along', 'train_dir',
+         'train_lateral', 'train_speed', 'type')
 
 
 def calls_from_ids(row_ids: DataFrame, cells: DataFrame, weather: DataFrame, settings, day: dt.date,
@@ -100,7 +102,7 @@ def calls_from_ids(row_ids: DataFrame, cells: DataFrame, weather: DataFrame, set
     serving = cells.drop("area_id").withColumnsRenamed(
         {"x_km": "site_x_km", "y_km": "site_y_km", "sector": "cell_sector"})
     located = (placed.join(F.broadcast(serving), "cell_index")
-        .transform(lambda df: _position(df, settings, u)))
+               .transform(lambda df: _position(df, settings, u)))
     weathered = located.withColumn("area_id", area_id(layout, F.col("x_km"), F.col("y_km"))).join(
         F.broadcast(weather.select("area_id", F.col("hour").alias("local_hour"), "rain_mm_h")),
         ["area_id", "local_hour"])
@@ -124,7 +126,8 @@ def _place(df: DataFrame, s, layout: NetworkLayout, day: dt.date, u) -> DataFram
     rail_cell = (line * layout.rail_sites_per_line + site_k) * 2 + sector
     home = F.lit(layout.rail_cells) + F.pmod(F.xxhash64(F.lit(seed), F.lit("home"), sub), F.lit(macro_cells))
     work = F.lit(layout.rail_cells) + F.pmod(F.xxhash64(F.lit(seed), F.lit("work"), sub), F.lit(macro_cells))
-    anywhere = F.lit(layout.rail_cells) + uniform_int(seed, "cell:any", macro_cells, F.lit(day.toordinal()), F.col("id"))
+    anywhere = F.lit(layout.rail_cells) + uniform_int(seed, "cell:any", macro_cells, F.lit(day.toordinal()),
+                                                      F.col("id"))
     office_hours = F.lit(is_working_day(day)) & (F.col("local_hour") >= 9) & (F.col("local_hour") < 18)
     at_work = office_hours & (u("at_work") < 0.65)
     at_home = ~at_work & (u("at_home") < 0.7)
@@ -234,7 +237,7 @@ def _identities(df: DataFrame, s, day: dt.date, u) -> DataFrame:
     others = scale.subscribers - scale.call_centres
     contact = F.lit(scale.call_centres) + F.pmod(
         F.xxhash64(F.lit(seed), F.lit("contact"), sub, uniform_int(seed, "contact:k", CONTACTS_PER_SUBSCRIBER,
-                                                                 F.col("id"))), F.lit(others))
+                                                                   F.col("id"))), F.lit(others))
     anyone = F.lit(scale.call_centres) + uniform_int(seed, "callee:any", others, F.col("id"))
     other_operator = F.concat(F.lit("7"), F.lpad(uniform_int(seed, "callee:oth", 100_000_000, F.col("id"))
                                                  .cast("string"), 8, "0"))

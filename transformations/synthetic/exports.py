@@ -205,7 +205,8 @@ def cdr_lines(truth: DataFrame, settings) -> DataFrame:
     lined = columns.withColumns({"full_line": F.concat_ws(CDR_DELIMITER, *values),
                                  "short_line": F.concat_ws(CDR_DELIMITER, *values[:-1])})
     full = F.col("full_line")
-    line = (F.when((defect == "wrong_column_count") & (F.col("u_wcc") < 0.5), F.concat(full, F.lit(CDR_DELIMITER + "X")))
+    line = (F.when((defect == "wrong_column_count") & (F.col("u_wcc") < 0.5),
+                   F.concat(full, F.lit(CDR_DELIMITER + "X")))
             .when(defect == "wrong_column_count", F.col("short_line"))
             .when(defect == "truncated_last_line", F.substring(full, 1, (F.length(full) / 2).cast("int")))
             .otherwise(full))

@@ -35,7 +35,8 @@ def test_one_scan_for_any_number_of_rules_and_one_more_per_uniqueness_key(spark,
     built = build_rules("ds", rules, RUN_DATE)
     plan = scanned_rows(df).transform(aggregated_metrics(built, {}))._jdf.queryExecution().executedPlan().toString()
     assert plan.count("FileScan parquet") == 2           # the main aggregation and the key branch
-    plan = scanned_rows(df).transform(aggregated_metrics(built[:-1], {}))._jdf.queryExecution().executedPlan().toString()
+    plan = (scanned_rows(df).transform(aggregated_metrics(built[:-1], {}))
+            ._jdf.queryExecution().executedPlan().toString())
     assert plan.count("FileScan parquet") == 1           # ten rules, one scan
 
 
