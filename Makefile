@@ -19,10 +19,11 @@ SUBMIT_OPTS ?= --driver-memory 6g --driver-java-options -XX:-DontCompileHugeMeth
 EGG = dist/cdr_pipelines-$(VERSION)-py3.11.egg
 WHEEL = dist/cdr_pipelines-$(VERSION)-py3-none-any.whl
 
-.PHONY: setup system-deps jars demo test package bench oozie bundle clean help
+.PHONY: setup system-deps jars demo test lint package bench oozie bundle clean help
 help:
 	@echo "make demo     generate one day of operator data and run every pipeline stage on it (local)"
-	@echo "make test     run the test suite"
+	@echo "make test     run the test suite (PYTEST_ARGS=\"-m cluster\": only the standalone-cluster tests)"
+	@echo "make lint     flake8"
 	@echo "make package  build the egg and the wheel into dist/"
 	@echo "make bench    print the benchmarks' figures"
 	@echo "make oozie    generate and validate the Oozie workflow, coordinator and job.properties (build/oozie)"
@@ -48,9 +49,14 @@ OOZIE_JAR := .jars/oozie/oozie-client-5.2.1.jar
 $(OOZIE_JAR):
 	mvn -q dependency:copy -Dartifact=org.apache.oozie:oozie-client:5.2.1 -DoutputDirectory=.jars/oozie
 
-jars: .jars/jars.txt $(OOZIE_JAR)
+# A Groovy parser for the Jenkinsfile's syntax test (Jenkins itself is not on Maven Central).
+GROOVY_JAR := .jars/groovy/groovy-4.0.33.jar
+$(GROOVY_JAR):
+	mvn -q dependency:copy -Dartifact=org.apache.groovy:groovy:4.0.33 -DoutputDirectory=.jars/groovy
 
-setup: system-deps $(VENV)/.installed .jars/jars.txt $(OOZIE_JAR)
+jars: .jars/jars.txt $(OOZIE_JAR) $(GROOVY_JAR)
+
+setup: system-deps $(VENV)/.installed .jars/jars.txt $(OOZIE_JAR) $(GROOVY_JAR)
 
 package: setup
 	rm -rf build dist *.egg-info
@@ -71,6 +77,9 @@ demo: package
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m flake8
 
 bench: package
 	$(PY) -m bench
