@@ -1,0 +1,268 @@
+"""The daily chain of the built bundle on a real Spark standalone cluster (a master and two workers).
+
+The workflow's Spark actions run as Oozie would run them (:mod:`tests.cluster.launcher`): from the
+bundle's ``lib/``, with the nodes' Python holding nothing but the standard library, reading and
+writing Delta. The oracle is the same chain run in local mode on the same raw day, which the
+end-to-end tests check against the generator's truth: every table and count must be the same on
+the cluster, with either packaging, and when a worker is killed in the middle of ``cleanse``.
+Every job's process group must be empty when spark-submit returns.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from jobs import check, cleanse, generate, ingest
+from jobs.runtime.job import run_job
+from oozie.bundle import NAME, assemble
+from tests.cluster.launcher import Launcher, spark_chain
+from tests.cluster.standalone import HOST, StandaloneCluster, free_port, get_json
+from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, redirected_paths
+
+pytestmark = [pytest.mark.slow, pytest.mark.cluster]
+
+RUN_DATE = dt.date(2026, 11, 21)
+KEY = "cluster-test-key-0123456789abcdef"
+FEEDS = ("cdr", "radio", "cells", "weather")
+RUN_COLUMNS = ("_ingest_run_id", "_ingest_time", "_cleanse_run_id")
+# The check passes every rule at this scale (tests/jobs/test_check_e2e.py stages its failures on it).
+SCALE = {
+    "generate.scale.cdr_rows_per_day": 10000, "generate.scale.subscribers": 2000,
+    "generate.scale.call_centres": 2, "generate.scale.sites": 60, "generate.scale.rail_lines": 1,
+    "generate.scale.areas": 4, "generate.scale.partitions": 2, "generate.scale.files_per_hour": 2,
+    "generate.radio.sampled_call_fraction": 1.0,
+}
+# The bundle as an operator would build it for this small cluster: a worker offers 1 core, 1.5 GB.
+SPARK_OPTS = ("--driver-memory 1g --executor-memory 1g --executor-cores 1"
+              " --conf spark.driver.extraJavaOptions=-XX:TieredStopAtLevel=1"
+              " --conf spark.executor.extraJavaOptions=-XX:TieredStopAtLevel=1")
+SPARK_SUBMIT = Path(sys.executable).parent / "spark-submit"
+JAR_LIST = PROJECT_ROOT / ".jars" / "jars.txt"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    # the daemons start while the raw day and the reference are being made; run_chain waits for them
+    started = StandaloneCluster(tmp_path_factory.mktemp("standalone")).start(wait=False)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def raw_day(spark, tmp_path_factory) -> Path:
+    """One generated day of raw exports (the generator runs in this process, in local mode)."""
+    root = tmp_path_factory.mktemp("generated")
+    assert run_job("generate", generate.run, job_argv(root, RUN_DATE, SCALE), spark_extra=FAST_SPARK_SETTINGS) == 0
+    return root / "raw"
+
+
+def data_root(raw: Path, into: Path) -> Path:
+    """A fresh data directory holding a copy of the raw day (each run writes its own zones)."""
+    shutil.copytree(raw, into / "raw")
+    return into
+
+
+@pytest.fixture(scope="module")
+def reference(spark, raw_day, tmp_path_factory) -> Path:
+    """The chain in local mode, in this process: the oracle of the cluster runs."""
+    root = data_root(raw_day, tmp_path_factory.mktemp("reference"))
+    previous = os.environ.get("CDR_PSEUDONYM_KEY")
+    os.environ["CDR_PSEUDONYM_KEY"] = KEY
+    try:
+        for name, body, extra in (("ingest", ingest.run, {}),
+                                  ("cleanse", cleanse.run, {"preflight": cleanse.load_pseudonym_key}),
+                                  ("check", check.run, {})):
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                code = run_job(name, body, job_argv(root, RUN_DATE), spark_extra=FAST_SPARK_SETTINGS, **extra)
+            assert code == 0, f"{name}: {out.getvalue()[-3000:]}"
+    finally:
+        if previous is None:
+            os.environ.pop("CDR_PSEUDONYM_KEY", None)
+        else:
+            os.environ["CDR_PSEUDONYM_KEY"] = previous
+    return root
+
+
+@pytest.fixture(scope="module")
+def bundles(packages, tmp_path_factory):
+    """The bundle built with each packaging, as ``make bundle`` builds it."""
+    egg, wheel = packages
+    built = {}
+    for packaging in ("egg", "environment"):
+        out = tmp_path_factory.mktemp(f"bundle-{packaging}")
+        assemble(str(PROJECT_ROOT / "conf" / "cluster.yaml"), out, egg, wheel, JAR_LIST,
+                 overrides=[f"oozie.packaging={packaging}", f"oozie.spark_opts={SPARK_OPTS}"])
+        built[packaging] = out / NAME
+    return built
+
+
+def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, ui_port: int) -> Launcher:
+    key = root / "secure" / "pseudonym.key"
+    key.parent.mkdir()
+    key.write_text(KEY + "\n")
+    key.chmod(0o600)
+    properties = {"nameNode": "file://", "queueName": "default", "runDate": RUN_DATE.isoformat(),
+                  "jobConf": "conf/local.yaml", "reportsDir": str(root / "reports"),
+                  "pseudonymKeyFile": str(key)}
+    # The jobs' data zones under root (on a cluster: conf/cluster.yaml's HDFS paths).
+    extra = [part for item in redirected_paths(root) for part in ("--set", item)]
+    # Tiny-data settings, as for every test; the driver's UI stays on (the kill test watches it).
+    tiny = {k: v for k, v in FAST_SPARK_SETTINGS.items() if k not in (
+        "spark.master", "spark.driver.memory", "spark.driver.extraJavaOptions", "spark.ui.enabled")}
+    return Launcher(app_dir, properties, cluster.url, python, extra_args=extra,
+                    submit_conf={**tiny, "spark.ui.port": str(ui_port)})
+
+
+def run_chain(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, during=None,
+              skip=()) -> dict:
+    """Submit the workflow's actions in order, but those in ``skip``; ``during`` maps an action to a
+    watcher of its process."""
+    cluster.wait_for_workers(cluster.workers)
+    ui_port = free_port()
+    submitter = launcher(app_dir, root, cluster, python, ui_port)
+    results = {}
+    for action in spark_chain((app_dir / "workflow.xml").read_text()):
+        if action.name in skip:
+            continue
+        watcher = (during or {}).get(action.name)
+        results[action.name] = submitter.submit(
+            action, root / "containers", SPARK_SUBMIT,
+            while_running=(lambda process: watcher(process, ui_port)) if watcher else None)
+        assert results[action.name].returncode == 0, f"{action.name}:\n{results[action.name].output[-4000:]}"
+    return results
+
+
+def counts(spark, root: Path) -> dict:
+    """Rows per zone and feed, and quarantined rows per feed and reason."""
+    found = {}
+    for zone in ("bronze", "silver", "quarantine"):
+        for feed in FEEDS:
+            df = spark.read.format("delta").load(str(root / zone / feed))
+            found[(zone, feed)] = df.count()
+            if zone == "quarantine":
+                for row in df.select(F.explode("reasons").alias("reason")).groupBy("reason").count().collect():
+                    found[(zone, feed, row["reason"])] = row["count"]
+    return found
+
+
+def curated(spark, root: Path, zone: str, feed: str):
+    """A silver or quarantine table without the run's own ids, its source files relative to raw."""
+    df = spark.read.format("delta").load(str(root / zone / feed))
+    return (df.drop(*[c for c in RUN_COLUMNS if c in df.columns])
+            .withColumn("_source_file", F.regexp_replace("_source_file", "^.*/raw/", "raw/")))
+
+
+def check_outcome(root: Path) -> dict:
+    """Each rule's status and observed value (floats rounded: the sums' order differs on a cluster)."""
+    document = json.loads((root / "reports" / "check" / f"{RUN_DATE}.json").read_text())
+    assert document["status"] == "passed" and not document["critical_failures"]
+    return {f"{name}.{rule['name']}": (rule["status"], round(rule["observed"], 9) if isinstance(
+        rule["observed"], float) else rule["observed"]) for name, dataset in document["datasets"].items()
+        for rule in dataset["rules"]}
+
+
+def assert_same_results(spark, reference: Path, root: Path) -> None:
+    expected = counts(spark, reference)
+    assert counts(spark, root) == expected
+    assert all(expected[("silver", f)] + expected[("quarantine", f)] == expected[("bronze", f)] for f in FEEDS)
+    assert expected[("silver", "cdr")] > 8000 and expected[("quarantine", "cdr")] > 0
+    for zone in ("silver", "quarantine"):
+        for feed in FEEDS:
+            assert_df_equality(curated(spark, root, zone, feed), curated(spark, reference, zone, feed),
+                               ignore_row_order=True, ignore_column_order=True)
+    assert check_outcome(root) == check_outcome(reference)
+
+
+def assert_exited_cleanly(results: dict) -> None:
+    """spark-submit returned soon after the job logged its end (nothing kept the driver alive: no
+    py4j callback server, no non-daemon thread), and left no process of its own behind."""
+    for name, submitted in results.items():
+        end_lines = [line for line in submitted.output.splitlines() if f"[{name} " in line and "] end status=" in line]
+        assert end_lines, f"{name} logged no end line"
+        logged_end = dt.datetime.strptime(end_lines[-1][:19], "%Y-%m-%d %H:%M:%S").timestamp()
+        assert submitted.returned_at - logged_end < 30, f"{name}: spark-submit returned late"
+        assert not submitted.leftovers, f"{name}'s processes outlived spark-submit: {submitted.leftovers}"
+
+
+@pytest.fixture(scope="module")
+def egg_run(cluster, bundles, raw_day, bare_python, tmp_path_factory):
+    root = data_root(raw_day, tmp_path_factory.mktemp("egg-run"))
+    return root, run_chain(bundles["egg"], root, cluster, bare_python)
+
+
+def test_the_chain_runs_from_the_egg_on_a_bare_python(spark, egg_run, reference, bare_python, tmp_path):
+    # the nodes' Python has neither the package nor its dependencies: both come from the bundle
+    for module in ("jobs", "yaml", "delta"):
+        assert subprocess.run([str(bare_python), "-I", "-c", f"import {module}"], cwd=tmp_path,
+                              capture_output=True).returncode != 0
+    root, results = egg_run
+    assert list(results) == ["ingest", "cleanse", "check"]
+    assert_exited_cleanly(results)
+    assert_same_results(spark, reference, root)
+
+
+def test_the_chain_runs_from_the_wheel_in_the_shipped_environment(spark, cluster, bundles, raw_day, reference,
+                                                                  bare_python, tmp_path):
+    root = data_root(raw_day, tmp_path)
+    results = run_chain(bundles["environment"], root, cluster, bare_python)
+    assert list(results) == ["ingest", "cleanse", "check"]
+    assert_exited_cleanly(results)
+    assert_same_results(spark, reference, root)
+
+
+def busy_executors(ui_port: int) -> dict:
+    """Executor id -> active tasks of the running application, from the driver's REST API."""
+    base = f"http://{HOST}:{ui_port}/api/v1/applications"
+    try:
+        app, = get_json(base)
+        return {e["id"]: e["activeTasks"] for e in get_json(f"{base}/{app['id']}/executors")}
+    except (OSError, ValueError):
+        return {}   # the driver's UI is not up yet
+
+
+def test_the_chain_completes_with_the_same_results_when_a_worker_dies_mid_job(
+        spark, cluster, bundles, egg_run, reference, bare_python, tmp_path):
+    # cleanse and check after the egg run's ingest (its bronze tables, copied); cleanse loses a worker
+    for zone in ("raw", "bronze"):
+        shutil.copytree(egg_run[0] / zone, tmp_path / zone)
+    root = tmp_path
+    killed = {}
+
+    def kill_a_busy_worker(process: subprocess.Popen, ui_port: int) -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "cleanse ended before any executor of worker 0 ran a task"
+            running = busy_executors(ui_port)
+            victims = [e for e in cluster.executor_ids(0) if running.get(e, 0) > 0]
+            if victims:
+                cluster.kill_worker(0)
+                killed.update(executors=victims, still_running=process.poll() is None)
+                return
+            time.sleep(0.2)
+        pytest.fail("no executor of worker 0 ran a task of cleanse within 300 s")
+
+    try:
+        results = run_chain(bundles["egg"], root, cluster, bare_python, during={"cleanse": kill_a_busy_worker},
+                            skip={"ingest"})
+    finally:
+        cluster.start_worker(0)
+        cluster.wait_for_workers(2)
+    assert killed["still_running"] and killed["executors"]
+    # the driver saw the executor go, and ran its tasks again elsewhere
+    assert f"Lost executor {killed['executors'][0]}" in results["cleanse"].output
+    assert_exited_cleanly(results)
+    assert_same_results(spark, reference, root)
