@@ -7,6 +7,7 @@ which is also how a lost machine looks to the driver.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -40,25 +41,15 @@ def get_json(url: str, timeout: float = 5.0):
 def stop_group(process: subprocess.Popen, grace_s: float = 15.0) -> None:
     """SIGTERM the process group of ``process`` (its daemon and every child), then SIGKILL."""
     if process.poll() is None:
-        with _absent():
+        with contextlib.suppress(ProcessLookupError):   # the group has already gone
             os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(grace_s)
         except subprocess.TimeoutExpired:
             pass
-    with _absent():
+    with contextlib.suppress(ProcessLookupError):   # the group has already gone
         os.killpg(process.pid, signal.SIGKILL)   # children that outlived their daemon
     process.wait()
-
-
-class _absent:
-    """Ignore ProcessLookupError: the group has already gone."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, traceback):
-        return kind is ProcessLookupError
 
 
 @dataclass
@@ -168,7 +159,7 @@ class StandaloneCluster:
     def kill_worker(self, index: int) -> None:
         """SIGKILL worker ``index`` and everything it started, as if its machine were lost."""
         process = self.worker_processes[index]
-        with _absent():
+        with contextlib.suppress(ProcessLookupError):   # the group has already gone
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
