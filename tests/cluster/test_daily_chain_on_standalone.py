@@ -127,17 +127,13 @@ def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path
                     submit_conf={**tiny, "spark.ui.port": str(ui_port)})
 
 
-def run_chain(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, during=None,
-              skip=()) -> dict:
-    """Submit the workflow's actions in order, but those in ``skip``; ``during`` maps an action to a
-    watcher of its process."""
+def run_chain(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, during=None) -> dict:
+    """Submit the workflow's actions in order; ``during`` maps an action to a watcher of its process."""
     cluster.wait_for_workers(cluster.workers)
     ui_port = free_port()
     submitter = launcher(app_dir, root, cluster, python, ui_port)
     results = {}
     for action in spark_chain((app_dir / "workflow.xml").read_text()):
-        if action.name in skip:
-            continue
         watcher = (during or {}).get(action.name)
         results[action.name] = submitter.submit(
             action, root / "containers", SPARK_SUBMIT,
@@ -198,25 +194,21 @@ def assert_exited_cleanly(results: dict) -> None:
         assert not submitted.leftovers, f"{name}'s processes outlived spark-submit: {submitted.leftovers}"
 
 
-@pytest.fixture(scope="module")
-def egg_run(cluster, bundles, raw_day, bare_python, tmp_path_factory):
-    root = data_root(raw_day, tmp_path_factory.mktemp("egg-run"))
-    return root, run_chain(bundles["egg"], root, cluster, bare_python)
-
-
-def test_the_chain_runs_from_the_egg_on_a_bare_python(spark, egg_run, reference, bare_python, tmp_path):
+def test_the_chain_runs_from_the_egg_on_a_bare_python(
+        spark, cluster, bundles, raw_day, reference, bare_python, tmp_path):
     # the nodes' Python has neither the package nor its dependencies: both come from the bundle
     for module in ("jobs", "yaml", "delta"):
         assert subprocess.run([str(bare_python), "-I", "-c", f"import {module}"], cwd=tmp_path,
                               capture_output=True).returncode != 0
-    root, results = egg_run
+    root = data_root(raw_day, tmp_path)
+    results = run_chain(bundles["egg"], root, cluster, bare_python)
     assert list(results) == ["ingest", "cleanse", "check"]
     assert_exited_cleanly(results)
     assert_same_results(spark, reference, root)
 
 
-def test_the_chain_runs_from_the_wheel_in_the_shipped_environment(spark, cluster, bundles, raw_day, reference,
-                                                                  bare_python, tmp_path):
+def test_the_chain_runs_from_the_wheel_in_the_shipped_environment(
+        spark, cluster, bundles, raw_day, reference, bare_python, tmp_path):
     root = data_root(raw_day, tmp_path)
     results = run_chain(bundles["environment"], root, cluster, bare_python)
     assert list(results) == ["ingest", "cleanse", "check"]
@@ -235,11 +227,8 @@ def busy_executors(ui_port: int) -> dict:
 
 
 def test_the_chain_completes_with_the_same_results_when_a_worker_dies_mid_job(
-        spark, cluster, bundles, egg_run, reference, bare_python, tmp_path):
-    # cleanse and check after the egg run's ingest (its bronze tables, copied); cleanse loses a worker
-    for zone in ("raw", "bronze"):
-        shutil.copytree(egg_run[0] / zone, tmp_path / zone)
-    root = tmp_path
+        spark, cluster, bundles, raw_day, reference, bare_python, tmp_path):
+    root = data_root(raw_day, tmp_path)
     killed = {}
 
     def kill_a_busy_worker(process: subprocess.Popen, ui_port: int) -> None:
@@ -256,11 +245,11 @@ def test_the_chain_completes_with_the_same_results_when_a_worker_dies_mid_job(
         pytest.fail("no executor of worker 0 ran a task of cleanse within 300 s")
 
     try:
-        results = run_chain(bundles["egg"], root, cluster, bare_python, during={"cleanse": kill_a_busy_worker},
-                            skip={"ingest"})
+        results = run_chain(bundles["egg"], root, cluster, bare_python, during={"cleanse": kill_a_busy_worker})
     finally:
         cluster.start_worker(0)
         cluster.wait_for_workers(2)
+    assert list(results) == ["ingest", "cleanse", "check"]
     assert killed["still_running"] and killed["executors"]
     # the driver saw the executor go, and ran its tasks again elsewhere
     assert f"Lost executor {killed['executors'][0]}" in results["cleanse"].output
