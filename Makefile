@@ -29,12 +29,14 @@ help:
 	@echo "make oozie    generate and validate the Oozie workflow, coordinator and job.properties (build/oozie)"
 	@echo "make bundle   the deployable Oozie application and its tarball (build/bundle)"
 
-# Java 17 and Maven (Spark, Delta's jars); Chromium renders the check's HTML report in its test.
+# Java 17 and Maven (Spark, Delta's jars); Chromium renders the check's HTML report in its test;
+# iproute2's `ip` sets up the cluster tests' network namespace.
 system-deps:
-	@command -v java >/dev/null && command -v mvn >/dev/null && command -v chromium >/dev/null || { \
-	  echo "installing Java 17, Maven and Chromium (Debian packages)"; \
+	@command -v java >/dev/null && command -v mvn >/dev/null && command -v chromium >/dev/null \
+	  && command -v ip >/dev/null || { \
+	  echo "installing Java 17, Maven, Chromium and iproute2 (Debian packages)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven \
-	    chromium fonts-dejavu-core >/dev/null; }
+	    chromium fonts-dejavu-core iproute2 >/dev/null; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

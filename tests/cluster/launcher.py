@@ -125,13 +125,22 @@ class Launcher:
         More ``--conf`` settings for every submission (ports, test sizes).
     extra_args
         Appended to every job's arguments (e.g. ``--set paths...``).
+    in_network
+        Wraps each spark-submit command line to run it in the cluster's network (default: as is).
+
+    Notes
+    -----
+    spark-submit runs with an empty home directory (``HOME`` and the JVM's ``user.home``), as on a
+    fresh node: no Ivy or Maven cache can stand in for a download the job would need.
     """
 
     def __init__(self, app_dir: Path, properties: Dict[str, str], master: str, python: Path,
-                 submit_conf: Dict[str, str] = None, extra_args: Sequence[str] = ()):
+                 submit_conf: Dict[str, str] = None, extra_args: Sequence[str] = (),
+                 in_network: Callable[[List[str]], List[str]] = list):
         self.app_dir, self.master, self.python = Path(app_dir), master, Path(python)
         self.values = {**properties, "wf:appPath()": str(self.app_dir)}
         self.submit_conf, self.extra_args = dict(submit_conf or {}), list(extra_args)
+        self.in_network = in_network
 
     def container(self, action: SparkAction, into: Path) -> Path:
         """The driver's working directory, as YARN lays out the container: files linked by their
@@ -162,11 +171,14 @@ class Launcher:
                while_running: Optional[Callable[[subprocess.Popen], None]] = None) -> Submitted:
         """Run ``action`` to its end; ``while_running(process)`` is called once it has started."""
         container = self.container(action, workdir / action.name)
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("PYTHONPATH", "PYSPARK_GATEWAY_PORT", "PYSPARK_DRIVER_PYTHON", "CDR_PSEUDONYM_KEY")}
+        home = workdir / f"{action.name}-home"
+        home.mkdir()
+        env = {k: v for k, v in os.environ.items() if k not in (
+            "PYTHONPATH", "PYSPARK_GATEWAY_PORT", "PYSPARK_DRIVER_PYTHON", "CDR_PSEUDONYM_KEY", "SPARK_SUBMIT_OPTS")}
         # As on a cluster node, SPARK_HOME names the installation: the nodes' Python has no pyspark to find it by.
-        env.update(PYSPARK_PYTHON=str(self.python), SPARK_LOCAL_IP="127.0.0.1", SPARK_HOME=str(spark_home()))
-        command = [str(spark_submit)] + self.command(action)
+        env.update(PYSPARK_PYTHON=str(self.python), SPARK_LOCAL_IP="127.0.0.1", SPARK_HOME=str(spark_home()),
+                   HOME=str(home), SPARK_SUBMIT_OPTS=f"-Duser.home={home}")
+        command = self.in_network([str(spark_submit)] + self.command(action))
         log_path = workdir / f"{action.name}.log"
         started = time.monotonic()
         with open(log_path, "wb") as log:

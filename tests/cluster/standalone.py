@@ -18,7 +18,10 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
+
+if TYPE_CHECKING:
+    from tests.cluster.isolated_network import IsolatedNetwork
 
 SPARK_CLASS = Path(sys.executable).parent / "spark-class"
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
@@ -64,12 +67,16 @@ class StandaloneCluster:
         How many workers.
     cores, memory
         What each worker offers (``--cores``, ``--memory``).
+    network
+        Where the daemons run: an :class:`~tests.cluster.isolated_network.IsolatedNetwork`, or
+        ``None`` for this machine's own network.
     """
 
     root: Path
     workers: int = 2
     cores: int = 1
     memory: str = "1536m"
+    network: Optional["IsolatedNetwork"] = None
     master_port: int = field(default_factory=free_port)
     master_ui_port: int = field(default_factory=free_port)
     master: Optional[subprocess.Popen] = None
@@ -89,10 +96,18 @@ class StandaloneCluster:
     def _daemon(self, name: str, args: List[str]) -> subprocess.Popen:
         log = open(self.root / f"{name}.log", "wb")
         try:
-            return subprocess.Popen([str(SPARK_CLASS), *args], stdout=log, stderr=subprocess.STDOUT,
+            return subprocess.Popen(self.in_network([str(SPARK_CLASS), *args]), stdout=log, stderr=subprocess.STDOUT,
                                     env=self.environment(), cwd=self.root, start_new_session=True)
         finally:
             log.close()
+
+    def in_network(self, argv: List[str]) -> List[str]:
+        """``argv`` run in the cluster's network."""
+        return self.network.command(argv) if self.network else argv
+
+    def get_json(self, url: str):
+        """The JSON document at ``url``, fetched from inside the cluster's network."""
+        return self.network.call(lambda: get_json(url)) if self.network else get_json(url)
 
     def start(self, timeout_s: float = 120.0, wait: bool = True) -> "StandaloneCluster":
         """Start the master and the workers; unless ``wait`` is false, return once every worker has
@@ -120,7 +135,7 @@ class StandaloneCluster:
 
     def state(self) -> dict:
         """The master's JSON view: workers, their state, the running applications."""
-        return get_json(f"http://{HOST}:{self.master_ui_port}/json/")
+        return self.get_json(f"http://{HOST}:{self.master_ui_port}/json/")
 
     def alive_workers(self) -> List[dict]:
         try:

@@ -6,6 +6,13 @@ writing Delta. The oracle is the same chain run in local mode on the same raw da
 end-to-end tests check against the generator's truth: every table and count must be the same on
 the cluster, with either packaging, and when a worker is killed in the middle of ``cleanse``.
 Every job's process group must be empty when spark-submit returns.
+
+The cluster has no network: its daemons and every spark-submit run in a network namespace with
+only a loopback interface (:mod:`tests.cluster.isolated_network`), with empty home directories, so
+a job that needed anything from outside the bundle (a ``--packages`` download, a cached jar, a pip
+install) would fail here; the first test shows that one does. Making the namespace needs root;
+where it cannot be made the cluster runs on this machine's network and that test is skipped,
+unless ``CDR_REQUIRE_ISOLATED_NETWORK=1`` (set by ``.ci/run``) makes it an error.
 """
 from __future__ import annotations
 
@@ -15,9 +22,12 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -27,8 +37,9 @@ from pyspark.sql import functions as F
 from jobs import check, cleanse, generate, ingest
 from jobs.runtime.job import run_job
 from oozie.bundle import NAME, assemble
+from tests.cluster.isolated_network import IsolatedNetwork, NamespaceUnavailable
 from tests.cluster.launcher import Launcher, spark_chain
-from tests.cluster.standalone import HOST, StandaloneCluster, free_port, get_json
+from tests.cluster.standalone import HOST, StandaloneCluster, free_port
 from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, redirected_paths
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
@@ -53,9 +64,26 @@ JAR_LIST = PROJECT_ROOT / ".jars" / "jars.txt"
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def network():
+    """The cluster's network: a namespace with only ``lo``, or ``None`` (this machine's network)
+    where one cannot be made."""
+    try:
+        isolated = IsolatedNetwork().start()
+    except NamespaceUnavailable as unavailable:
+        if os.environ.get("CDR_REQUIRE_ISOLATED_NETWORK") == "1":
+            pytest.fail(f"CDR_REQUIRE_ISOLATED_NETWORK=1 but no network namespace can be made: {unavailable}")
+        yield None
+        return
+    try:
+        yield isolated
+    finally:
+        isolated.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(network, tmp_path_factory):
     # the daemons start while the raw day and the reference are being made; run_chain waits for them
-    started = StandaloneCluster(tmp_path_factory.mktemp("standalone")).start(wait=False)
+    started = StandaloneCluster(tmp_path_factory.mktemp("standalone"), network=network).start(wait=False)
     try:
         yield started
     finally:
@@ -124,7 +152,7 @@ def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path
     tiny = {k: v for k, v in FAST_SPARK_SETTINGS.items() if k not in (
         "spark.master", "spark.driver.memory", "spark.driver.extraJavaOptions", "spark.ui.enabled")}
     return Launcher(app_dir, properties, cluster.url, python, extra_args=extra,
-                    submit_conf={**tiny, "spark.ui.port": str(ui_port)})
+                    submit_conf={**tiny, "spark.ui.port": str(ui_port)}, in_network=cluster.in_network)
 
 
 def run_chain(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, during=None) -> dict:
@@ -194,6 +222,26 @@ def assert_exited_cleanly(results: dict) -> None:
         assert not submitted.leftovers, f"{name}'s processes outlived spark-submit: {submitted.leftovers}"
 
 
+def test_the_cluster_has_no_network_a_job_needing_a_download_fails(network, cluster, bundles, tmp_path):
+    if network is None:
+        pytest.skip("no network namespace can be made here (needs root): the cluster runs with the network")
+    assert network.call(lambda: socket.if_nameindex()) == [(1, "lo")]
+    daemons = [cluster.master, *cluster.worker_processes.values()]
+    assert {os.readlink(f"/proc/{d.pid}/ns/net") for d in daemons} == {os.readlink(network.path)}
+    assert os.readlink(network.path) != os.readlink("/proc/self/ns/net")
+    with pytest.raises(OSError):   # no route anywhere: unreachable, or no DNS
+        network.call(lambda: socket.create_connection(("repo1.maven.org", 443), timeout=10).close())
+    # The chain's first action, asking spark-submit for Delta from Maven Central as well
+    cluster.wait_for_workers(cluster.workers)
+    ingest_action = spark_chain((bundles["egg"] / "workflow.xml").read_text())[0]
+    downloading = replace(ingest_action, opts=f"{ingest_action.opts} --packages io.delta:delta-spark_2.13:"
+                                              f"{version('delta-spark')}")
+    submitted = launcher(bundles["egg"], tmp_path, cluster, sys.executable, free_port()).submit(
+        downloading, tmp_path / "containers", SPARK_SUBMIT)
+    assert submitted.returncode != 0
+    assert "unresolved dependency: io.delta#delta-spark_2.13" in submitted.output, submitted.output[-3000:]
+
+
 def test_the_chain_runs_from_the_egg_on_a_bare_python(
         spark, cluster, bundles, raw_day, reference, bare_python, tmp_path):
     # the nodes' Python has neither the package nor its dependencies: both come from the bundle
@@ -216,12 +264,12 @@ def test_the_chain_runs_from_the_wheel_in_the_shipped_environment(
     assert_same_results(spark, reference, root)
 
 
-def busy_executors(ui_port: int) -> dict:
+def busy_executors(cluster: StandaloneCluster, ui_port: int) -> dict:
     """Executor id -> active tasks of the running application, from the driver's REST API."""
     base = f"http://{HOST}:{ui_port}/api/v1/applications"
     try:
-        app, = get_json(base)
-        return {e["id"]: e["activeTasks"] for e in get_json(f"{base}/{app['id']}/executors")}
+        app, = cluster.get_json(base)
+        return {e["id"]: e["activeTasks"] for e in cluster.get_json(f"{base}/{app['id']}/executors")}
     except (OSError, ValueError):
         return {}   # the driver's UI is not up yet
 
@@ -235,7 +283,7 @@ def test_the_chain_completes_with_the_same_results_when_a_worker_dies_mid_job(
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             assert process.poll() is None, "cleanse ended before any executor of worker 0 ran a task"
-            running = busy_executors(ui_port)
+            running = busy_executors(cluster, ui_port)
             victims = [e for e in cluster.executor_ids(0) if running.get(e, 0) > 0]
             if victims:
                 cluster.kill_worker(0)
