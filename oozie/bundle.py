@@ -29,6 +29,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 from jobs import __version__
 from jobs.runtime.config import load_config
+from jobs.runtime.jars import spark_home
 from oozie import app
 from oozie.registry import DAILY_CHAIN
 from oozie.schemas import Validator
@@ -111,8 +112,7 @@ def environment_archive(path: Path, wheel: Path, requirements: Sequence[Tuple[st
 
 def pyspark_archives() -> List[Path]:
     """``pyspark.zip`` and ``py4j-*-src.zip`` of the installed pyspark."""
-    import pyspark
-    lib = Path(pyspark.__file__).parent / "python" / "lib"
+    lib = spark_home() / "python" / "lib"
     found = sorted(lib.glob("pyspark.zip")) + sorted(lib.glob("py4j-*-src.zip"))
     if len(found) != 2:
         raise FileNotFoundError(f"{lib}: expected pyspark.zip and py4j-*-src.zip")

@@ -33,13 +33,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from lxml import etree
 
+from jobs.runtime.jars import spark_home
+
 EL = re.compile(r"\$\{([^}]*)\}")
-
-
-def spark_home() -> Path:
-    """The Spark installation spark-submit runs (pip's pyspark)."""
-    import pyspark
-    return Path(pyspark.__file__).parent
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -35,6 +34,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import check, cleanse, generate, ingest
+from jobs.runtime.jars import delta_artifact
 from jobs.runtime.job import run_job
 from oozie.bundle import NAME, assemble
 from tests.cluster.isolated_network import IsolatedNetwork, NamespaceUnavailable
@@ -234,12 +234,12 @@ def test_the_cluster_has_no_network_a_job_needing_a_download_fails(network, clus
     # The chain's first action, asking spark-submit for Delta from Maven Central as well
     cluster.wait_for_workers(cluster.workers)
     ingest_action = spark_chain((bundles["egg"] / "workflow.xml").read_text())[0]
-    downloading = replace(ingest_action, opts=f"{ingest_action.opts} --packages io.delta:delta-spark_2.13:"
-                                              f"{version('delta-spark')}")
+    downloading = replace(ingest_action, opts=f"{ingest_action.opts} --packages {delta_artifact()}")
     submitted = launcher(bundles["egg"], tmp_path, cluster, sys.executable, free_port()).submit(
         downloading, tmp_path / "containers", SPARK_SUBMIT)
     assert submitted.returncode != 0
-    assert "unresolved dependency: io.delta#delta-spark_2.13" in submitted.output, submitted.output[-3000:]
+    group, artifact, _ = delta_artifact().split(":")
+    assert f"unresolved dependency: {group}#{artifact}" in submitted.output, submitted.output[-3000:]
 
 
 def test_the_chain_runs_from_the_egg_on_a_bare_python(
