@@ -49,7 +49,9 @@ KIND = "_kind"  # valid, quarantined or duplicate
 # of it into one Java method (36 KB of bytecode for the CDR feed), beyond what HotSpot compiles:
 # C2 gives up ("out of nodes"), and the stage ran as C1 code or in the interpreter. Without it,
 # each operator's code is split into small methods that C2 compiles: the rules of 1.1M CDRs ran
-# in 21 s instead of 65 s (bench/cleanse_bench.py measures the job on 10M).
+# in 21 s instead of 65 s (bench/cleanse_bench.py measures the job on 10M). With
+# -XX:-DontCompileHugeMethods (conf's extraJavaOptions) both settings take the same time once the
+# JIT is warm; off stays the safe choice for a JVM started without that flag.
 CLASSIFY_SETTINGS = {"spark.sql.codegen.wholeStage": "false"}
 _DROPPED_FROM_SILVER = (REASONS, DUPLICATE_OF, KIND, "_ingest_time", "_line", "_field_count",
                         "_expected_field_count", "_file_problem")
