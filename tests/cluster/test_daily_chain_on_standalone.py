@@ -10,9 +10,9 @@ Every job's process group must be empty when spark-submit returns.
 The cluster has no network: its daemons and every spark-submit run in a network namespace with
 only a loopback interface (:mod:`tests.cluster.isolated_network`), and spark-submit with an empty
 home directory, so a job that needed anything from outside the bundle (a ``--packages`` download,
-a cached jar, a pip install) would fail here; the first test shows that one does. Making the namespace needs root;
-where it cannot be made the cluster runs on this machine's network and that test is skipped,
-unless ``CDR_REQUIRE_ISOLATED_NETWORK=1`` (set by ``.ci/run``) makes it an error.
+a cached jar, a pip install) would fail here; the first test shows that one does. Making the
+namespace needs root; where it cannot be made the cluster runs on this machine's network and that
+test is skipped, unless ``CDR_REQUIRE_ISOLATED_NETWORK=1`` (set by ``.ci/run``) makes it an error.
 """
 from __future__ import annotations
 
