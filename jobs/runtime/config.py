@@ -13,7 +13,7 @@ import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
@@ -419,10 +419,21 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
     return built
 
 
-def _read_with_parents(path: Path, seen: Optional[List[str]] = None) -> (dict, List[str]):
+def _read_with_parents(path: Path, seen: Optional[List[str]] = None,
+                       chain: Sequence[str] = ()) -> (dict, List[str]):
+    """The document of ``path`` merged over its includes and parent, and every file read (in order).
+
+    ``seen`` holds the files read so far, ``chain`` the ones whose reading led here: a file on the
+    chain is a cycle; a file read elsewhere before (two files include the same one) is refused too,
+    since merging it twice would let its values override what was set between the two readings.
+    """
     seen = list(seen or [])
-    if str(path.resolve()) in seen:
+    resolved = str(path.resolve())
+    if resolved in chain:
         raise ConfigError(f"extends: cycle through {path}")
+    if resolved in seen:
+        raise ConfigError(f"{path} is read twice (included or extended by two files); "
+                          "read it in one place only")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
@@ -435,21 +446,22 @@ def _read_with_parents(path: Path, seen: Optional[List[str]] = None) -> (dict, L
         raise ConfigError(f"{path}{where}: invalid YAML ({getattr(error, 'problem', error)})") from None
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    seen.append(str(path.resolve()))
+    seen.append(resolved)
+    chain = (*chain, resolved)
     includes = document.pop("include", [])
     if isinstance(includes, str):
         includes = [includes]
     if not isinstance(includes, list):
         raise ConfigError(f"{path}: include: expected a file name or a list of them, got {_kind(includes)}")
     for name in includes:
-        included, seen = _read_with_parents(path.parent / str(name), seen)
+        included, seen = _read_with_parents(path.parent / str(name), seen, chain)
         document = _deep_merge(included, document)
     parent_name = document.pop("extends", None)
     if parent_name is None:
         return document, seen
     if not isinstance(parent_name, str):
         raise ConfigError(f"{path}: extends: expected a file name, got {_kind(parent_name)}")
-    parent, seen = _read_with_parents(path.parent / parent_name, seen)
+    parent, seen = _read_with_parents(path.parent / parent_name, seen, chain)
     return _deep_merge(parent, document), seen
 
 

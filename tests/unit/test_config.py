@@ -257,6 +257,21 @@ def test_extends_cycle(conf_dir):
     assert error_of(self_path).startswith("extends: cycle through")
 
 
+def test_include_cycle_is_a_cycle(conf_dir):
+    write_conf(conf_dir, "loop.yaml", "include: [t.yaml]\n")
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\ninclude: [loop.yaml]\n")
+    assert error_of(path).startswith("extends: cycle through")
+
+
+def test_a_file_read_twice_is_named_not_called_a_cycle(conf_dir):
+    # base.yaml already includes feeds.yaml: a second reading would merge it over base's own keys.
+    path = write_conf(conf_dir, "t.yaml", "extends: base.yaml\ninclude: [feeds.yaml]\n" + PATHS_SECTION
+                      + RUNTIME_SECTION)
+    message = error_of(path)
+    assert message.startswith(str(Path(conf_dir) / "feeds.yaml") + " is read twice"), message
+    assert "cycle" not in message
+
+
 def test_extends_chain_merges_every_level(conf_dir):
     write_conf(conf_dir, "middle.yaml", "extends: base.yaml\n" + PATHS_SECTION + RUNTIME_SECTION
                + "\nlogging:\n  level: DEBUG\n")
