@@ -35,7 +35,7 @@ from jobs.runtime.reports import write_json_report
 from jobs.runtime.session import sql_settings
 from jobs.runtime.tables import read_date, replace_date
 from transformations.cleansing.duplicates import mark_probe_duplicates
-from transformations.cleansing.pseudonymise import hmac_sha256
+from transformations.cleansing.pseudonymise import hidden_hmac_pads, hmac_sha256_with_pads
 from transformations.cleansing.reasons import REASONS, is_quarantined
 from transformations.cleansing.rules import cleanse_feed, identifier_fields, raw
 from transformations.cleansing.text import has_invalid_utf8, masked_digits
@@ -108,8 +108,9 @@ def classified(feed: Feed, key: bytes):
         kept = is_quarantined() | F.col(DUPLICATE_OF).isNotNull()
         df = df.withColumn(KIND, F.when(is_quarantined(), "quarantined")
                            .when(F.col(DUPLICATE_OF).isNotNull(), "duplicate").otherwise("valid"))
-        pseudonyms = {name: hmac_sha256(F.col(name), key) for name in identifiers}
-        pseudonyms.update({raw(name): F.when(kept, hmac_sha256(F.col(raw(name)), key)) for name in identifiers})
+        pads = hidden_hmac_pads(df.sparkSession, key)      # the key never appears in the plan
+        pseudonyms = {name: hmac_sha256_with_pads(name, pads) for name in identifiers}
+        pseudonyms.update({raw(name): F.when(kept, hmac_sha256_with_pads(raw(name), pads)) for name in identifiers})
         pseudonyms.update({f"{raw(name)}_shape": F.when(kept, masked_digits(F.col(raw(name)))) for name in identifiers})
         return df.withColumns(pseudonyms)
     return step

@@ -5,7 +5,8 @@ bundle's ``lib/``, with the nodes' Python holding nothing but the standard libra
 writing Delta. The oracle is the same chain run in local mode on the same raw day, which the
 end-to-end tests check against the generator's truth: every table and count must be the same on
 the cluster, with either packaging, and when a worker is killed in the middle of ``cleanse``.
-Every job's process group must be empty when spark-submit returns.
+Every job's process group must be empty when spark-submit returns. The jobs write Spark event
+logs, as a cluster with a History Server has them: nothing in them gives the pseudonym key back.
 
 The cluster has no network: its daemons and every spark-submit run in a network namespace with
 only a loopback interface (:mod:`tests.cluster.isolated_network`), and spark-submit with an empty
@@ -26,6 +27,7 @@ import socket
 import subprocess
 import sys
 import time
+from base64 import b64encode
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,6 +43,7 @@ from tests.cluster.isolated_network import IsolatedNetwork, NamespaceUnavailable
 from tests.cluster.launcher import Launcher, spark_chain
 from tests.cluster.standalone import HOST, StandaloneCluster, free_port
 from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, redirected_paths
+from transformations.cleansing.pseudonymise import hmac_pads
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
@@ -151,8 +154,12 @@ def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path
     # Tiny-data settings, as for every test; the driver's UI stays on (the kill test watches it).
     tiny = {k: v for k, v in FAST_SPARK_SETTINGS.items() if k not in (
         "spark.master", "spark.driver.memory", "spark.driver.extraJavaOptions", "spark.ui.enabled")}
+    events = root / "event-logs"     # what a History Server would read (uncompressed, to be scanned)
+    events.mkdir(exist_ok=True)
+    event_logs = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
+                  "spark.eventLog.compress": "false"}
     return Launcher(app_dir, properties, cluster.url, python, extra_args=extra,
-                    submit_conf={**tiny, "spark.ui.port": str(ui_port)}, in_network=cluster.in_network)
+                    submit_conf={**tiny, **event_logs, "spark.ui.port": str(ui_port)}, in_network=cluster.in_network)
 
 
 def run_chain(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, during=None) -> dict:
@@ -211,6 +218,19 @@ def assert_same_results(spark, reference: Path, root: Path) -> None:
     assert check_outcome(root) == check_outcome(reference)
 
 
+def assert_key_not_in_event_logs(root: Path) -> None:
+    """The jobs' event logs hold their plans, and nothing that gives the pseudonym key back: the key,
+    or its HMAC pads (key XOR constant), as text, hex or base64."""
+    logs = {path.name: path.read_text(encoding="utf-8", errors="replace")
+            for path in (root / "event-logs").rglob("*") if path.is_file()}
+    assert any("SparkListenerSQLExecutionStart" in text and "sha2(" in text for text in logs.values()), list(logs)
+    forms = {KEY}
+    for secret in (KEY.encode(), *hmac_pads(KEY.encode())):
+        forms |= {secret.hex()[:16], b64encode(secret).decode()[:12]}
+    found = {name: [f for f in forms if f.lower() in text.lower()] for name, text in logs.items()}
+    assert not any(found.values()), found
+
+
 def assert_exited_cleanly(results: dict) -> None:
     """spark-submit returned soon after the job logged its end (nothing kept the driver alive: no
     py4j callback server, no non-daemon thread), and left no process of its own behind."""
@@ -253,6 +273,7 @@ def test_the_chain_runs_from_the_egg_on_a_bare_python(
     assert list(results) == ["ingest", "cleanse", "check"]
     assert_exited_cleanly(results)
     assert_same_results(spark, reference, root)
+    assert_key_not_in_event_logs(root)
 
 
 def test_the_chain_runs_from_the_wheel_in_the_shipped_environment(

@@ -11,18 +11,19 @@
 The HMAC is computed with native functions only (RFC 2104: ``H((K ^ opad) || H((K ^ ipad) || m))``,
 two ``sha2`` per value), so it runs in the JVM with whole-stage codegen, no Python UDF.
 
-**The key-derived pads appear in the Spark plan.** ``K ^ ipad`` and ``K ^ opad`` are binary literals
-of the expression, so they are printed by ``df.explain()``, the SQL tab of the Spark UI, event
-logs and any plan logged at DEBUG (``org.apache.spark.sql.execution`` loggers). The key can be
-recovered from either pad (XOR with 0x36 / 0x5c). Do not log plans with literals at DEBUG, do not
-ship event logs of pseudonymising jobs to shared places, and treat Spark UI access like key access.
+**The key stays out of the Spark plan.** The key-derived pads ``K ^ ipad`` and ``K ^ opad`` give the
+key back (XOR with 0x36 / 0x5c). As literals of the expression they would be printed by
+``df.explain()``, the SQL tab of the Spark UI and the History Server, and written to every event
+log (``spark.sql.redaction.string.regex`` redacts the plan's description, not its nodes). So they
+enter the plan as scalar subqueries over a one-row table (:func:`hidden_hmac_pads`): Spark runs the
+subquery once per query and uses the value, and the plan shows only ``Subquery subquery#n``.
 """
 from __future__ import annotations
 
 import hashlib
 from typing import Sequence, Tuple, Union
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 BLOCK_SIZE = 64   # bytes, SHA-256
@@ -58,17 +59,62 @@ def hmac_pads(key: bytes) -> Tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
 
-def _hmac_with_pads(column: Column, inner_pad: bytes, outer_pad: bytes) -> Column:
-    message = column.cast("string").cast("binary")      # the UTF-8 bytes Spark holds, as they are
-    inner = F.unhex(F.sha2(F.concat(F.lit(bytearray(inner_pad)), message), 256))
-    return F.sha2(F.concat(F.lit(bytearray(outer_pad)), inner), 256)
+Pads = Tuple[Column, Column]
+
+
+def hidden_hmac_pads(spark: SparkSession, key: bytes) -> Pads:
+    """The HMAC pads of ``key`` as Columns whose values no Spark plan shows.
+
+    Each pad is a scalar subquery over a one-row table holding it as data: explain, the Spark UI
+    and event logs print ``Subquery subquery#n``, never the bytes. The two subqueries are merged
+    into one and run once per query. Build them once and reuse them for every column hashed under
+    the same key (see :func:`hmac_sha256_with_pads`).
+
+    Parameters
+    ----------
+    spark
+        The session the pads' one-row table belongs to.
+    key
+        Secret key bytes, see :func:`hmac_pads`.
+
+    Returns
+    -------
+    tuple of Column
+        (inner pad, outer pad), binary.
+    """
+    inner_pad, outer_pad = hmac_pads(key)
+    pads = spark.createDataFrame([(bytearray(inner_pad), bytearray(outer_pad))], "inner binary, outer binary")
+    return pads.select("inner").scalar(), pads.select("outer").scalar()
+
+
+def hmac_sha256_with_pads(column: Union[Column, str], pads: Pads) -> Column:
+    """:func:`hmac_sha256` under the key whose :func:`hidden_hmac_pads` are ``pads``.
+
+    Parameters
+    ----------
+    column
+        String Column (or column name), as for :func:`hmac_sha256`.
+    pads
+        The (inner, outer) pads of the key, from :func:`hidden_hmac_pads`.
+
+    Returns
+    -------
+    Column
+        String of 64 lowercase hex characters; null for null.
+    """
+    inner_pad, outer_pad = pads
+    message = (F.col(column) if isinstance(column, str) else column).cast("string").cast("binary")
+    inner = F.unhex(F.sha2(F.concat(inner_pad, message), 256))   # the UTF-8 bytes Spark holds, as they are
+    return F.sha2(F.concat(outer_pad, inner), 256)
 
 
 def hmac_sha256(column: Union[Column, str], key: bytes) -> Column:
     """Lowercase hex HMAC-SHA256 (RFC 2104) of the UTF-8 bytes of a string column.
 
     Equal to ``hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()``; computed with
-    two ``sha2`` calls (see the module notes on the pads appearing in the plan).
+    two ``sha2`` calls, the key's pads kept out of the plan (:func:`hidden_hmac_pads`, in the
+    active session). To hash several columns under one key, build the pads once and use
+    :func:`hmac_sha256_with_pads`, or the step :func:`pseudonymise`.
 
     Parameters
     ----------
@@ -84,8 +130,7 @@ def hmac_sha256(column: Union[Column, str], key: bytes) -> Column:
     Column
         String of 64 lowercase hex characters; null for null.
     """
-    inner_pad, outer_pad = hmac_pads(key)
-    return _hmac_with_pads(F.col(column) if isinstance(column, str) else column, inner_pad, outer_pad)
+    return hmac_sha256_with_pads(column, hidden_hmac_pads(SparkSession.active(), key))
 
 
 def pseudonymise(columns: Sequence[str], key: bytes, suffix: str = ""):
@@ -104,13 +149,15 @@ def pseudonymise(columns: Sequence[str], key: bytes, suffix: str = ""):
     Returns
     -------
     Callable[[DataFrame], DataFrame]
-        Never drops a row; no clear value of ``columns`` remains in the output.
+        Never drops a row; no clear value of ``columns`` remains in the output, and no value from
+        which the key could be recovered is in the plan.
     """
-    inner_pad, outer_pad = hmac_pads(key)
+    hmac_pads(key)   # a bad key fails here, when the step is built
     columns = list(columns)
 
     def step(df: DataFrame) -> DataFrame:
-        pseudonyms = {c + suffix: _hmac_with_pads(F.col(c), inner_pad, outer_pad) for c in columns}
+        pads = hidden_hmac_pads(df.sparkSession, key)
+        pseudonyms = {c + suffix: hmac_sha256_with_pads(c, pads) for c in columns}
         out = df.withColumns(pseudonyms)
         return out.drop(*[c for c in columns if c + suffix != c]) if suffix else out
     return step
