@@ -103,8 +103,9 @@ def hmac_sha256_with_pads(column: Union[Column, str], pads: Pads) -> Column:
         String of 64 lowercase hex characters; null for null.
     """
     inner_pad, outer_pad = pads
+    # The UTF-8 bytes Spark holds, as they are (invalid UTF-8 included).
     message = (F.col(column) if isinstance(column, str) else column).cast("string").cast("binary")
-    inner = F.unhex(F.sha2(F.concat(inner_pad, message), 256))   # the UTF-8 bytes Spark holds, as they are
+    inner = F.unhex(F.sha2(F.concat(inner_pad, message), 256))
     return F.sha2(F.concat(outer_pad, inner), 256)
 
 
