@@ -13,7 +13,9 @@ Nothing is lost and every bad file is named:
 - a file whose layout is wrong (binary content, wrong delimiter, missing columns, no header) is
   landed line by line with its problem in ``_file_problem``; cleanse quarantines those rows;
 - a file that cannot be read to its end (truncated gzip) is read up to the damage and named;
-- an empty or header-only file is named; it has no record to land.
+- an empty or header-only file is named; it has no record to land;
+- a file whose name does not say it is a text export (``.zip``, ``.dat``: ``ingest.file_suffixes``)
+  is named and not read.
 
 The per-file outcome goes to the log, to ``<paths.reports>/ingest/<date>.json`` and to the run log.
 """
@@ -69,6 +71,9 @@ def raw_directory(ctx: JobContext, feed: Feed) -> str:
 
 def probe(ctx: JobContext, raw: rawfiles.RawFile, feed: Feed) -> FileProfile:
     """Read a file's first line and check it against the feed's layout."""
+    unsupported = rawfiles.unsupported_name(raw.path, ctx.config.ingest.file_suffixes)
+    if unsupported:
+        return FileProfile(path=raw.path, size=raw.size, uri=raw.uri, read=False, problem=unsupported)
     try:
         first = rawfiles.read_first_line(ctx.spark, raw.path) if raw.size > 0 else None
     except Exception as error:  # noqa: BLE001 - any JVM error here means the file cannot be read
@@ -138,7 +143,7 @@ def ingest_feed(ctx: JobContext, name: str, feed: Feed) -> FeedIngest:
     """List, probe and land one feed; count records per file from the landed table."""
     outcome = FeedIngest(feed=name, table=bronze_path(ctx, name))
     with ctx.step(f"{name}: probe"):
-        files = rawfiles.list_files(ctx.spark, raw_directory(ctx, feed), ctx.config.ingest.file_suffixes)
+        files = rawfiles.list_files(ctx.spark, raw_directory(ctx, feed))
         outcome.files = [probe(ctx, raw, feed) for raw in files]
     with ctx.step(f"{name}: land"):
         land(ctx, name, feed, outcome.files, outcome.table)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from jobs.runtime.config import Feed
 
@@ -96,7 +96,8 @@ def check_header(raw: Optional[bytes], feed: Feed, path: str, size: int, uri: st
             return profile
     positions = {source: i for i, source in reversed(list(enumerate(names)))}
     if not set(positions) & set(wanted):
-        profile.problem = f"no header: the first line names none of the feed's columns ({_clip(text)})"
+        profile.problem = (f"no header: the first line names none of the feed's columns "
+                           f"(its shape, digits masked: {_shape(text)})")
         return profile
     missing_required = [rule.source for rule in feed.fields.values()
                         if rule.required and rule.source not in positions]
@@ -129,15 +130,18 @@ def _control_share(raw: bytes) -> float:
     return controls / max(len(raw), 1)
 
 
-def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[:width] + "..."
+def _shape(text: str, width: int = 60) -> str:
+    # A first line that is not a header is a record: it may hold subscriber identifiers, and this
+    # text goes to logs and reports. Every digit becomes a 9, as in the quarantine's masked lines.
+    clipped = text if len(text) <= width else text[:width] + "..."
+    return re.sub(r"[0-9]", "9", clipped)
 
 
 # --------------------------------------------------------------------------------------------
 # Hadoop file system access (driver JVM)
 # --------------------------------------------------------------------------------------------
-def list_files(spark, directory: str, suffixes) -> List[RawFile]:
-    """Files under ``directory`` (recursively) whose names end with one of ``suffixes``.
+def list_files(spark, directory: str) -> List[RawFile]:
+    """Files under ``directory`` (recursively).
 
     Hidden and marker files (``.part-*.crc``, ``_SUCCESS``) are skipped. A missing directory
     gives an empty list.
@@ -151,11 +155,22 @@ def list_files(spark, directory: str, suffixes) -> List[RawFile]:
     while iterator.hasNext():
         status = iterator.next()
         name = status.getPath().getName()
-        if name.startswith((".", "_")) or not name.lower().endswith(tuple(s.lower() for s in suffixes)):
+        if name.startswith((".", "_")):
             continue
         found.append(RawFile(path=status.getPath().toString(), uri=normal_uri(status.getPath().toUri().toString()),
                              size=int(status.getLen())))
     return sorted(found, key=lambda f: f.path)
+
+
+def unsupported_name(path: str, suffixes: Sequence[str]) -> Optional[str]:
+    """The problem of a file whose name does not end with one of ``suffixes``, else ``None``.
+
+    The name is what tells Spark the compression (``.gz``, ``.bz2``) and the file a text export,
+    so a file named otherwise (``.zip``, ``.dat``) is not read; it is named, never passed over.
+    """
+    if path.lower().endswith(tuple(s.lower() for s in suffixes)):
+        return None
+    return f"not read: the name does not end with {', '.join(suffixes)} (ingest.file_suffixes in conf)"
 
 
 def read_first_line(spark, path: str) -> Optional[bytes]:

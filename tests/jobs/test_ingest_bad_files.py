@@ -2,10 +2,13 @@
 good files go through, and every line that can be read is landed (nothing is lost)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
+import io
 import json
 import os
+import re
 import zlib
 from pathlib import Path
 
@@ -41,24 +44,42 @@ def bad_day(folder: Path) -> dict:
     files = {
         "good.txt.gz": gz([HEADER, record(1), record(2), record(3)]),
         "good_plain.csv": (HEADER + "\n" + record(4) + "\n").encode("utf-8"),
+        "bom_header.csv": ("\ufeff" + HEADER + "\n" + record(10) + "\n" + record(11) + "\n").encode("utf-8"),
         "binary_garbage.gz": os.urandom(4096),
-        "binary_garbage.csv": b"\x00\x01\x02\xff\xfe" * 300 + b"\n" + os.urandom(1000),
+        # two lines: no CR or LF in the random part (Spark's text reader splits on both)
+        "binary_garbage.csv": (b"\x00\x01\x02\xff\xfe" * 300 + b"\n"
+                               + bytes(b for b in os.urandom(2000) if b not in (10, 13))[:1000]),
         "empty.txt.gz": b"",
         "empty_compressed.txt.gz": gz([]),
         "header_only.txt.gz": gz([HEADER]),
+        "no_header.txt.gz": gz([record(8), record(9)]),
         "wrong_delimiter.txt.gz": gz([HEADER.replace(";", ","), record(5, ","), record(6, ",")]),
         "missing_columns.txt.gz": gz([HEADER.replace(";imsi", ""), record(7).replace(";208011234567890", "")]),
         "truncated.txt.gz": full[: len(full) // 2],
+        "export.zip": b"PK\x03\x04" + os.urandom(200),
     }
     for name, content in files.items():
         (folder / name).write_bytes(content)
     return files
 
 
-def readable_lines(content: bytes) -> int:
-    """Independent oracle: the complete lines zlib can decompress from a damaged gzip."""
-    data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content)
-    return data.count(b"\n")
+def decompressed(content: bytes) -> bytes:
+    """Independent oracle: what zlib can decompress from a (possibly damaged) gzip."""
+    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content)
+
+
+# The records each file must land, from its content alone (headers left out).
+EXPECTED_RECORDS = {
+    "good.txt.gz": 3, "good_plain.csv": 1, "bom_header.csv": 2,
+    "binary_garbage.gz": 0,              # not gzip: nothing can be read
+    "binary_garbage.csv": 2,             # two lines of bytes, landed with the file's problem
+    "empty.txt.gz": 0, "empty_compressed.txt.gz": 0, "header_only.txt.gz": 0,
+    "no_header.txt.gz": 2,               # its first line is a record, not a header: landed too
+    "wrong_delimiter.txt.gz": 3,         # header included: it is not a header of this feed
+    "missing_columns.txt.gz": 2,
+    "export.zip": 0,                     # not read, named
+}
+HEADERS = {"good.txt.gz", "good_plain.csv", "bom_header.csv", "header_only.txt.gz", "truncated.txt.gz"}
 
 
 @pytest.fixture(scope="module")
@@ -68,20 +89,20 @@ def ingested(spark, tmp_path_factory):
     args = ["--conf", str(LOCAL_CONF), "--run-date", RUN_DATE.isoformat()]
     for item in redirected_paths(root):
         args += ["--set", item]
-    code = run_job("ingest", ingest.run, args, spark_extra=FAST_SPARK_SETTINGS)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = run_job("ingest", ingest.run, args, spark_extra=FAST_SPARK_SETTINGS)
     report = json.loads((root / "reports" / "ingest" / f"{RUN_DATE}.json").read_text())
     by_name = {Path(f["path"]).name: f for f in report["feeds"]["cdr"]["files"]}
     bronze = spark.read.format("delta").load(str(root / "bronze" / "cdr"))
     per_file = {Path(r["_source_file"]).name: r["count"] for r in bronze.groupBy("_source_file").count().collect()}
-    return code, report, by_name, per_file, files, bronze
+    return code, report, by_name, per_file, files, bronze, printed.getvalue()
 
 
 def test_job_succeeds_and_names_every_file(ingested):
     code, report, by_name, *_ = ingested
     assert code == 0
-    assert set(by_name) == {"good.txt.gz", "good_plain.csv", "binary_garbage.gz", "binary_garbage.csv",
-                            "empty.txt.gz", "empty_compressed.txt.gz", "header_only.txt.gz",
-                            "wrong_delimiter.txt.gz", "missing_columns.txt.gz", "truncated.txt.gz"}
+    assert set(by_name) == set(EXPECTED_RECORDS) | {"truncated.txt.gz"}
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -89,12 +110,17 @@ def test_job_succeeds_and_names_every_file(ingested):
     ("binary_garbage.csv", "not a text file"),
     ("empty.txt.gz", "empty file"),
     ("empty_compressed.txt.gz", "empty file"),
+    ("no_header.txt.gz", "no header: the first line names none of the feed's columns"),
     ("wrong_delimiter.txt.gz", "wrong delimiter: the header splits on ','"),
     ("missing_columns.txt.gz", "missing columns: imsi"),
+    ("export.zip", "not read: the name does not end with .gz, .bz2, .csv, .tsv, .txt"),
 ])
-def test_each_bad_file_gets_its_problem(ingested, name, expected):
-    _, _, by_name, *_ = ingested
-    assert by_name[name]["problem"] is not None and by_name[name]["problem"].startswith(expected), by_name[name]
+def test_each_bad_file_gets_its_problem_in_report_log_and_console(ingested, name, expected):
+    *_, by_name, _, _, _, printed = ingested
+    problem = by_name[name]["problem"]
+    assert problem is not None and problem.startswith(expected), by_name[name]
+    path = by_name[name]["path"]
+    assert f"! {path}: {problem}" in [line.strip() for line in printed.splitlines()], printed
 
 
 def test_unreadable_gzip_names_the_cause(ingested):
@@ -102,17 +128,47 @@ def test_unreadable_gzip_names_the_cause(ingested):
     assert "gzip" in by_name["binary_garbage.gz"]["problem"].lower()
 
 
-def test_header_only_and_truncated_files_are_named(ingested):
+def test_a_record_quoted_in_a_message_has_its_digits_masked(ingested):
+    """A headerless file's first line is a record: its identifiers must not reach the report."""
+    *_, by_name, _, _, bronze, printed = ingested
+    problem = by_name["no_header.txt.gz"]["problem"]
+    assert "99;VOICE;9999-99-99 99:99:99;99;" in problem
+    assert re.search(r"[0-8]", problem.split("(", 1)[1]) is None, problem
+    for text in (printed, json.dumps(by_name)):
+        assert "0612345678" not in text and "208011234567890" not in text
+    landed = bronze.where(F.col("_source_file").endswith("/no_header.txt.gz"))
+    assert [r._file_problem for r in landed.collect()] == [problem, problem]
+
+
+def test_header_only_file_is_named(ingested):
     _, _, by_name, *_ = ingested
     assert by_name["header_only.txt.gz"]["problem"] is None
     assert by_name["header_only.txt.gz"]["warnings"] == ["header only: the file holds no record"]
+
+
+def test_truncated_gzip_is_named_and_read_up_to_the_damage(ingested):
+    *_, by_name, per_file, files, bronze, _ = ingested
     truncated = by_name["truncated.txt.gz"]
-    assert truncated["damaged"] is True
+    assert truncated["damaged"] is True and truncated["problem"] is None
     assert truncated["warnings"][0].startswith("damaged: ")
+    complete = decompressed(files["truncated.txt.gz"]).decode().split("\n")[1:-1]   # no header, no cut line
+    assert 0 < len(complete) < TRUNCATED_RECORDS
+    landed = bronze.where(F.col("_source_file").endswith("/truncated.txt.gz"))
+    assert sorted(r._line for r in landed.collect()) == sorted(complete)
+    assert truncated["records"] == per_file["truncated.txt.gz"] == len(complete)
+
+
+def test_a_byte_order_mark_before_the_header_leaves_the_header_out(ingested):
+    """The header is checked without its mark, and Hadoop's line reader drops the mark of a file's
+    first line: the header matches and is left out, not landed as a record."""
+    *_, by_name, per_file, _, bronze, _ = ingested
+    assert by_name["bom_header.csv"]["problem"] is None and by_name["bom_header.csv"]["warnings"] == []
+    landed = bronze.where(F.col("_source_file").endswith("/bom_header.csv")).orderBy("record_id").collect()
+    assert [r.record_id for r in landed] == ["202611210000000010", "202611210000000011"]
 
 
 def test_good_files_go_through_with_typed_layout(ingested):
-    *_, per_file, _, bronze = ingested
+    *_, per_file, _, bronze, _ = ingested
     assert per_file["good.txt.gz"] == 3 and per_file["good_plain.csv"] == 1
     good = bronze.where(F.col("_source_file").endswith("/good.txt.gz")).orderBy("record_id").collect()
     assert [r.record_id for r in good] == ["202611210000000001", "202611210000000002", "202611210000000003"]
@@ -120,24 +176,24 @@ def test_good_files_go_through_with_typed_layout(ingested):
 
 
 def test_no_line_is_lost(ingested):
-    """Every line of a file with a wrong layout is landed (with its problem), and a damaged file
-    gives every line that can be decompressed, header excepted."""
-    _, report, by_name, per_file, files, bronze = ingested
-    assert per_file["wrong_delimiter.txt.gz"] == 3       # header included: it is not a header of this feed
-    assert per_file["missing_columns.txt.gz"] == 2
+    """Every record line of every file is landed, with its file's problem where it has one; the
+    report's counts are those of the files' contents."""
+    _, report, by_name, per_file, files, bronze, _ = ingested
+    complete = len(decompressed(files["truncated.txt.gz"]).decode().split("\n")[1:-1])
+    expected = dict(EXPECTED_RECORDS, **{"truncated.txt.gz": complete})
+    assert {name: per_file.get(name, 0) for name in expected} == expected
+    assert {name: f["records"] for name, f in by_name.items()} == expected
+    for name in ("wrong_delimiter.txt.gz", "missing_columns.txt.gz", "binary_garbage.csv", "no_header.txt.gz"):
+        landed = bronze.where(F.col("_source_file").endswith(f"/{name}"))
+        assert landed.where(F.col("_file_problem").isNull()).count() == 0, name
+        assert landed.where(F.col("record_id").isNotNull()).count() == 0, name
     lines = gzip.decompress(files["wrong_delimiter.txt.gz"]).decode().splitlines()
     landed = bronze.where(F.col("_source_file").endswith("/wrong_delimiter.txt.gz"))
     assert sorted(r._line for r in landed.collect()) == sorted(lines)
-    assert landed.where(F.col("_file_problem").isNull()).count() == 0
-    assert landed.where(F.col("record_id").isNotNull()).count() == 0
-    expected = readable_lines(files["truncated.txt.gz"]) - 1  # minus the header
-    assert 0 < expected < TRUNCATED_RECORDS
-    assert per_file["truncated.txt.gz"] >= expected
-    assert by_name["truncated.txt.gz"]["records"] == per_file["truncated.txt.gz"]
     cdr = report["feeds"]["cdr"]
-    assert cdr["records"] == bronze.count() == sum(per_file.values())
-    assert cdr["lines"] == cdr["records"] + cdr["headers"]
-    assert cdr["headers"] == 4  # good, good_plain, header_only, truncated
+    assert cdr["records"] == sum(expected.values())
+    assert cdr["headers"] == len(HEADERS)
+    assert cdr["lines"] == sum(expected.values()) + len(HEADERS)
 
 
 def test_rerun_replaces_the_date(spark, ingested, tmp_path_factory):
