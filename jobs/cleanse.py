@@ -6,8 +6,9 @@
 For every feed in ``conf/feeds.yaml``, the run date's bronze rows go through the feed's rules
 (``transformations/cleansing/rules.py``). Rows that pass land in ``<paths.silver>/<feed>``; rows
 that fail land in ``<paths.quarantine>/<feed>`` with their reason codes, their raw values
-(identifiers pseudonymised, the raw line with its digits masked) and the run id; copies of one
-event seen by a second probe land there too, as ``probe_duplicate`` with the survivor's id.
+(identifiers pseudonymised; the raw line, and every field of a line split wrongly, with their
+digits masked) and the run id; copies of one event seen by a second probe land there too, as
+``probe_duplicate`` with the survivor's id.
 
 Subscriber identifiers (MSISDN, IMSI, IMEI) are replaced by their keyed HMAC-SHA256: the key
 comes from ``$CDR_PSEUDONYM_KEY`` or the key file named in conf, and the job refuses to run
@@ -22,6 +23,8 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 from typing import Dict, List
 
 from pyspark import StorageLevel
@@ -38,6 +41,7 @@ from transformations.cleansing.duplicates import mark_probe_duplicates
 from transformations.cleansing.pseudonymise import hidden_hmac_pads, hmac_sha256_with_pads
 from transformations.cleansing.reasons import REASONS, is_quarantined
 from transformations.cleansing.rules import cleanse_feed, identifier_fields, raw
+from transformations.cleansing.structure import STRUCTURAL
 from transformations.cleansing.text import has_invalid_utf8, masked_digits
 from transformations.ingestion.bronze import SOURCE_FILE
 
@@ -83,7 +87,8 @@ def classified(feed: Feed, key: bytes):
     identifiers (typed values for silver; raw text of quarantined rows, plus its masked shape).
 
     Clear identifiers and the raw line do not survive this step, so nothing after it (cache,
-    spill files, silver, quarantine) holds them.
+    spill files, silver, quarantine) holds them; nor do the digits of the other fields of a row
+    with a structural problem (its values may be shifted, identifiers among them).
     """
     identifiers = identifier_fields(feed)
 
@@ -112,6 +117,11 @@ def classified(feed: Feed, key: bytes):
         pseudonyms = {name: hmac_sha256_with_pads(name, pads) for name in identifiers}
         pseudonyms.update({raw(name): F.when(kept, hmac_sha256_with_pads(raw(name), pads)) for name in identifiers})
         pseudonyms.update({f"{raw(name)}_shape": F.when(kept, masked_digits(F.col(raw(name)))) for name in identifiers})
+        # A line split into the wrong number of fields has its values shifted: an identifier can sit
+        # in any other field. Those fields keep their shape only, as the raw line does.
+        structural = reduce(or_, [F.array_contains(F.col(REASONS), reason) for reason in STRUCTURAL])
+        pseudonyms.update({raw(name): F.when(structural, masked_digits(F.col(raw(name)))).otherwise(F.col(raw(name)))
+                           for name in feed.fields if name not in identifiers})
         return df.withColumns(pseudonyms)
     return step
 

@@ -1,0 +1,57 @@
+"""What the quarantine keeps of a rejected CDR: its raw values, but no subscriber identifier in
+clear, even when a broken line has shifted one into another field."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from jobs.cleanse import CLASSIFY_SETTINGS, classified, quarantine_rows
+from jobs.runtime.config import load_config
+from jobs.runtime.session import sql_settings
+from tests.conftest import LOCAL_CONF
+from transformations.ingestion.bronze import (EXPECTED_FIELD_COUNT, FIELD_COUNT, FILE_PROBLEM, INGEST_TIME, LINE,
+                                              RUN_ID, SOURCE_FILE)
+
+KEY = b"quarantine-test-key-0123456789ab"
+FEED = load_config(str(LOCAL_CONF)).feeds["cdr"]
+CALLING, CALLED, IMSI, IMEI = "0612345678", "+33698765432", "208011234567890", "490154203237518"
+GOOD = ["2026112100000001", "VOICE", "2026-11-21 10:00:00", "60", CALLING, CALLED, IMSI, IMEI, "208-01-100-5",
+        "0", "0", "16", "N", "Prépayé"]
+
+
+def bronze_row(fields, expected=len(GOOD)):
+    """A bronze row as ingest lands it: the line's fields by position, null past its end."""
+    values = (list(fields) + [None] * len(GOOD))[:len(GOOD)]
+    line = ";".join(fields)
+    return tuple(values) + (line, len(fields), expected, None, "file:/raw/x.gz", "ingest-1",
+                            dt.datetime(2026, 11, 21, 1), dt.date(2026, 11, 21))
+
+
+@pytest.fixture(scope="module")
+def quarantined(spark):
+    schema = ", ".join(f"`{c}` string" for c in FEED.fields) + (
+        f", {LINE} string, {FIELD_COUNT} int, {EXPECTED_FIELD_COUNT} int, {FILE_PROBLEM} string, "
+        f"{SOURCE_FILE} string, {RUN_ID} string, {INGEST_TIME} timestamp, event_date date")
+    shifted = GOOD[:1] + GOOD[2:]                      # record_type missing: the MSISDN lands in duration_s
+    bad_duration = GOOD[:3] + ["abc"] + GOOD[4:]
+    bronze = spark.createDataFrame([bronze_row(shifted), bronze_row(bad_duration)], schema)
+    with sql_settings(spark, CLASSIFY_SETTINGS):      # as the job plans it
+        rows = quarantine_rows(bronze.transform(classified(FEED, KEY)), FEED, "cleanse-1").collect()
+    return {tuple(r.reasons): r.asDict() for r in rows}
+
+
+def test_a_shifted_line_keeps_no_identifier_in_clear(quarantined):
+    row = quarantined[("wrong_field_count",)]
+    assert row["raw_duration_s"] == "9999999999"          # was the calling number
+    assert row["raw_record_type"] == "9999-99-99 99:99:99"
+    text = repr(row)
+    for clear in (CALLING, CALLING[1:], CALLED, CALLED[3:], IMSI, IMEI):
+        assert clear not in text, clear
+
+
+def test_a_well_split_line_keeps_its_raw_values(quarantined):
+    row = quarantined[("duration_s_not_a_number",)]
+    assert row["raw_duration_s"] == "abc" and row["raw_cell_id"] == "208-01-100-5"
+    assert row["raw_record_type"] == "VOICE" and row["raw_tariff_plan"] == "Prépayé"
+    assert CALLING not in repr(row) and IMSI not in repr(row)
