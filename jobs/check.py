@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.runtime.config import QualityDataset
@@ -98,11 +98,25 @@ def load_dataset(ctx: JobContext, dataset: QualityDataset) -> Loaded:
     return Loaded(rows, quarantine, source)
 
 
-def masked_columns(ctx: JobContext, dataset: QualityDataset, columns: List[str]) -> List[str]:
-    """Columns shown masked in samples: identifiers of the feed, raw values, conf's ``masked``."""
+HIDDEN = "(hidden)"   # what a sample shows of an identifier
+
+
+def masked_columns(ctx: JobContext, dataset: QualityDataset, columns: List[str]) -> Dict[str, Column]:
+    """How samples show the columns that may identify a subscriber, by column name.
+
+    Identifiers (in silver, keyed pseudonyms) and conf's ``masked`` columns show :data:`HIDDEN`
+    only: any part of a pseudonym, even its letters alone, singles a subscriber out among the
+    rows of the table. Other raw values and the raw line show their shape, digits masked.
+    """
     feed = ctx.config.feeds[dataset.table.split(".", 1)[1]]
     identifiers = set(identifier_fields(feed)) | set(dataset.masked)
-    return [c for c in columns if c in identifiers or c.startswith(RAW_PREFIX) or c == "_line"]
+    shown = {}
+    for c in columns:
+        if c in identifiers or (c.startswith(RAW_PREFIX) and c[len(RAW_PREFIX):] in identifiers):
+            shown[c] = F.when(F.col(c).isNotNull(), F.lit(HIDDEN)).alias(c)
+        elif c.startswith(RAW_PREFIX) or c == "_line":
+            shown[c] = masked_digits(F.col(c).cast("string")).alias(c)
+    return shown
 
 
 def check_dataset(ctx: JobContext, name: str, dataset: QualityDataset, loaded: Dict[str, Loaded],
@@ -157,14 +171,14 @@ def failing_samples(ctx: JobContext, dataset: QualityDataset, verdicts: List[Tup
                     scanned: DataFrame, references: Dict[str, DataFrame], columns: List[str]) -> Dict[str, list]:
     """Up to ``quality.sample_rows`` failing rows of each failed row-level rule, the rule's columns
     first, identifiers and raw values masked (one small job per such rule)."""
-    hidden = set(masked_columns(ctx, dataset, columns))
+    masked = masked_columns(ctx, dataset, columns)
     samples = {}
     for rule, verdict in verdicts:
         failing = rule.failing_rows() if verdict.status == FAILED else None
         if failing is None:
             continue
         ordered = rule.columns() + [c for c in columns if c not in rule.columns()]
-        shown = [masked_digits(F.col(c).cast("string")).alias(c) if c in hidden else F.col(c) for c in ordered]
+        shown = [masked.get(c, F.col(c)) for c in ordered]
         rows = scanned.transform(prepared([rule], references)).where(in_table() & failing)
         samples[rule.name] = [_plain(r.asDict()) for r in rows.select(*shown).limit(ctx.config.quality.sample_rows)
                               .collect()]

@@ -130,7 +130,8 @@ def render_html(document: Dict[str, Any]) -> str:
                        f"<td class=\"num\">{_e(_figure(rule['observed']))}</td><td>{_e(rule['expected'])}</td>"
                        f"<td>{_e(rule['message'])}</td></tr>")
         out.append("</table><div class=\"cards\">")
-        for rule in dataset["rules"]:
+        # The plots of the failures first, where a person looks; then the others in conf order.
+        for rule in sorted(dataset["rules"], key=lambda r: r["status"] not in ("failed", "error")):
             failing = rule["status"] in ("failed", "error")
             out.append(f"<div class=\"card\" id=\"{_e(name)}-{_e(rule['name'])}\"><h3>{_e(rule['name'])} "
                        f"{_badge(rule['status'])}</h3><p class=\"msg\">{_e(rule['message'])}</p>"
