@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
@@ -36,7 +36,7 @@ from jobs.runtime.job import JobContext, JobResult, run_job
 from jobs.runtime.keys import load_pseudonym_key
 from jobs.runtime.reports import write_json_report
 from jobs.runtime.session import sql_settings
-from jobs.runtime.tables import read_date, replace_date
+from jobs.runtime.tables import read_date, replace_date, table_version, undo_date
 from transformations.cleansing.duplicates import mark_probe_duplicates
 from transformations.cleansing.pseudonymise import hidden_hmac_pads, hmac_sha256_with_pads
 from transformations.cleansing.reasons import REASONS, is_quarantined
@@ -76,6 +76,17 @@ class FeedCleanse:
     reasons: Dict[str, int] = field(default_factory=dict)
     silver: str = ""
     quarantine: str = ""
+    bronze_rows: int = 0
+    silver_written: Optional[int] = None        # None until the tables are written
+    quarantined_written: Optional[int] = None
+    duplicates_written: Optional[int] = None
+
+    def figures(self) -> Dict[str, Optional[int]]:
+        """The conservation figures, by name, for the log and the error message."""
+        return {"bronze": self.bronze_rows, "read": self.rows_read, "valid": self.valid,
+                "quarantined": self.quarantined, "duplicates": self.duplicates,
+                "silver_written": self.silver_written, "quarantined_written": self.quarantined_written,
+                "duplicates_written": self.duplicates_written}
 
 
 def zone_path(ctx: JobContext, zone: str, feed: str) -> str:
@@ -144,13 +155,19 @@ def quarantine_rows(df: DataFrame, feed: Feed, run_id: str) -> DataFrame:
 
 
 def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> FeedCleanse:
-    """Cleanse one feed's run date, write silver and quarantine, check conservation."""
+    """Cleanse one feed's run date, write silver and quarantine, check conservation.
+
+    The figures are checked against bronze before anything is written, and the written tables
+    against the figures after: when those disagree, or a write fails, both tables are put back as
+    they were before the run (a new Delta version each), so no half-done date is left published.
+    """
     spark, day = ctx.spark, ctx.run_date
     outcome = FeedCleanse(feed=name, silver=zone_path(ctx, "silver", name),
                           quarantine=zone_path(ctx, "quarantine", name))
     bronze = read_date(spark, zone_path(ctx, "bronze", name), day)
     with sql_settings(spark, CLASSIFY_SETTINGS):   # the cached plan is fixed when it is cached
         rows = bronze.transform(classified(feed, key)).persist(StorageLevel.MEMORY_AND_DISK)
+    versions = {path: table_version(spark, path) for path in (outcome.silver, outcome.quarantine)}
     try:
         with ctx.step(f"{name}: cleanse"):
             figures = rows.agg(
@@ -160,47 +177,63 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> Feed
                 F.count(F.when(F.col(KIND) == "duplicate", 1)).alias("duplicates"),
                 F.count(F.when(F.col(REPAIRED) & (F.col(KIND) == "valid"), 1)).alias("repaired"),
             ).first()
+        outcome.rows_read, outcome.valid = figures["rows"], figures["valid"]
+        outcome.quarantined, outcome.duplicates = figures["quarantined"], figures["duplicates"]
+        outcome.repaired_encoding = figures["repaired"]
+        with ctx.step(f"{name}: conservation"):
+            outcome.bronze_rows = bronze.count()
+            check_conservation(name, outcome)
         with ctx.step(f"{name}: write"):
             replace_date(silver_rows(rows, feed, ctx.run_id), outcome.silver, day)
             replace_date(quarantine_rows(rows, feed, ctx.run_id), outcome.quarantine, day)
+        with ctx.step(f"{name}: conservation"):
+            count_written(ctx, outcome)
+            check_conservation(name, outcome)
+    except Exception:
+        for path, version in versions.items():
+            try:
+                undo_date(spark, path, version, day)
+            except Exception as error:  # noqa: BLE001 - the first error is the one to raise
+                ctx.log.error(f"{name}: could not put {path} back to version {version}: {error}")
+        raise
     finally:
         rows.unpersist()
-    outcome.rows_read, outcome.valid = figures["rows"], figures["valid"]
-    outcome.quarantined, outcome.duplicates = figures["quarantined"], figures["duplicates"]
-    outcome.repaired_encoding = figures["repaired"]
-    with ctx.step(f"{name}: conservation"):
-        check_conservation(ctx, name, outcome, bronze)
+    ctx.log.info(f"{name}: conservation holds", extra={"fields": outcome.figures()})
     return outcome
 
 
-def check_conservation(ctx: JobContext, name: str, outcome: FeedCleanse, bronze: DataFrame) -> None:
-    """Rows read = valid + quarantined + duplicates, in the figures and in the written tables.
-
-    Raises
-    ------
-    ConservationError
-        Naming the feed and every figure, when any of them disagree.
-    """
+def count_written(ctx: JobContext, outcome: FeedCleanse) -> None:
+    """Count the rows the run wrote: silver, quarantined and duplicates, and the rows per reason."""
     spark, day = ctx.spark, ctx.run_date
-    bronze_rows = bronze.count()
-    silver_rows_written = read_date(spark, outcome.silver, day).count()
+    outcome.silver_written = read_date(spark, outcome.silver, day).count()
     quarantine = read_date(spark, outcome.quarantine, day)
     reasons = {r["reason"]: r["count"]
                for r in quarantine.select(F.explode("reasons").alias("reason")).groupBy("reason").count().collect()}
     written = {r["dup"]: r["count"]
                for r in quarantine.groupBy(F.col(DUPLICATE_OF).isNotNull().alias("dup")).count().collect()}
     outcome.reasons = dict(sorted(reasons.items()))
-    figures = {"bronze": bronze_rows, "read": outcome.rows_read, "valid": outcome.valid,
-               "quarantined": outcome.quarantined, "duplicates": outcome.duplicates,
-               "silver_written": silver_rows_written, "quarantined_written": written.get(False, 0),
-               "duplicates_written": written.get(True, 0)}
-    balanced = (bronze_rows == outcome.rows_read == outcome.valid + outcome.quarantined + outcome.duplicates
-                and silver_rows_written == outcome.valid and written.get(False, 0) == outcome.quarantined
-                and written.get(True, 0) == outcome.duplicates)
+    outcome.quarantined_written, outcome.duplicates_written = written.get(False, 0), written.get(True, 0)
+
+
+def check_conservation(name: str, outcome: FeedCleanse) -> None:
+    """Rows read = valid + quarantined + duplicates = bronze rows, and, once the tables are
+    written (``silver_written`` is not ``None``), each written count equals its figure.
+
+    Raises
+    ------
+    ConservationError
+        Naming the feed and every figure, when any of them disagree.
+    """
+    o = outcome
+    balanced = o.bronze_rows == o.rows_read == o.valid + o.quarantined + o.duplicates
+    if o.silver_written is not None:
+        balanced = balanced and (o.silver_written, o.quarantined_written, o.duplicates_written) == (
+            o.valid, o.quarantined, o.duplicates)
     if not balanced:
         raise ConservationError(f"{name}: rows read and rows written disagree: "
-                                + ", ".join(f"{k}={v}" for k, v in figures.items()))
-    ctx.log.info(f"{name}: conservation holds", extra={"fields": figures})
+                                + ", ".join(f"{k}={v}" for k, v in o.figures().items())
+                                + (" (silver and quarantine are put back as they were)"
+                                   if o.silver_written is not None else " (nothing written)"))
 
 
 def run(ctx: JobContext) -> JobResult:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Optional
 
+from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
 DATE_COLUMN = "event_date"
@@ -19,6 +21,28 @@ def replace_date(df: DataFrame, path: str, day: dt.date, partition_column: str =
      .option("replaceWhere", f"{partition_column} = DATE'{day.isoformat()}'")
      .partitionBy(partition_column)
      .save(path))
+
+
+def table_version(spark: SparkSession, path: str) -> Optional[int]:
+    """The latest version of the Delta table at ``path``, or ``None`` when there is no table yet."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+
+
+def undo_date(spark: SparkSession, path: str, version: Optional[int], day: dt.date,
+              partition_column: str = DATE_COLUMN) -> None:
+    """Take back what was written to the Delta table at ``path`` since ``version`` (from
+    :func:`table_version`): restore that version, or, when there was no table then, delete the
+    ``day`` rows written since. The undo is a new version; the undone one stays in the history.
+    """
+    if not DeltaTable.isDeltaTable(spark, path):
+        return
+    table = DeltaTable.forPath(spark, path)
+    if version is None:
+        table.delete(f"{partition_column} = DATE'{day.isoformat()}'")
+    elif table_version(spark, path) != version:
+        table.restoreToVersion(version)
 
 
 def read_date(spark: SparkSession, path: str, day: dt.date, partition_column: str = DATE_COLUMN) -> DataFrame:

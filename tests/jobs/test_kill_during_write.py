@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from delta.tables import DeltaTable
+from pyspark.sql import functions as F
 
 from jobs import cleanse, ingest
 from jobs.runtime.job import run_job
@@ -110,3 +112,27 @@ def test_sigkill_mid_write_keeps_the_previous_version(spark, first_version):
     assert run_job("cleanse", cleanse.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS,
                    preflight=cleanse.load_pseudonym_key) == 0
     assert snapshot(spark, root) == before
+
+
+def test_a_failed_write_puts_back_the_tables_already_written(spark, first_version):
+    """The quarantine write fails after silver was committed (its table's schema was changed by
+    hand): the job fails, naming the problem, and silver is put back as it was before the run."""
+    root = first_version
+    write_raw_day(root / "more", records=400, files=1)              # a late file: the rerun differs
+    late = root / "raw" / "cdr" / f"event_date={RUN_DATE}" / "part-late.txt.gz"
+    (root / "more" / "raw" / "cdr" / f"event_date={RUN_DATE}" / "part-0.txt.gz").rename(late)
+    assert run_job("ingest", ingest.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS) == 0
+    quarantine = str(root / "quarantine" / "cdr")
+    (spark.read.format("delta").load(quarantine).withColumn("reasons", F.lit(1))
+     .write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(quarantine))
+    silver_before = snapshot(spark, root)[("silver", "cdr")]
+    silver_versions = len(versions(root)[("silver", "cdr")])
+
+    code = run_job("cleanse", cleanse.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS,
+                   preflight=cleanse.load_pseudonym_key)
+    assert code != 0
+    assert snapshot(spark, root)[("silver", "cdr")] == silver_before
+    # written, then put back: two new versions, the restore last
+    assert len(versions(root)[("silver", "cdr")]) == silver_versions + 2
+    last = DeltaTable.forPath(spark, str(root / "silver" / "cdr")).history(1).first()
+    assert last.operation == "RESTORE"

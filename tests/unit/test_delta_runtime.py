@@ -10,7 +10,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import types as T
 
 from jobs.runtime.jars import DELTA_CATALOG, DELTA_EXTENSION
-from jobs.runtime.tables import read_date, replace_date
+from jobs.runtime.tables import read_date, replace_date, table_version, undo_date
 
 SCHEMA = T.StructType([
     T.StructField("msisdn", T.StringType(), False),
@@ -83,3 +83,27 @@ def test_replace_date_rejects_rows_of_another_date(spark, tmp_path):
         replace_date(stray, path, DAY2)
     # the failed write committed nothing
     assert DeltaTable.forPath(spark, path).history().count() == 1
+
+
+def test_undo_date_restores_the_version_before_a_write(spark, tmp_path):
+    path = str(tmp_path / "dated")
+    assert table_version(spark, path) is None
+    day1 = spark.createDataFrame([(DAY1, "A", 1)], DATED)
+    replace_date(day1, path, DAY1)
+    before = table_version(spark, path)
+    replace_date(spark.createDataFrame([(DAY1, "A", 7), (DAY1, "B", 8)], DATED), path, DAY1)
+    assert table_version(spark, path) == before + 1
+
+    undo_date(spark, path, before, DAY1)
+    assert_rows(read_date(spark, path, DAY1), day1)
+    assert table_version(spark, path) == before + 2            # the undo is a version of its own
+    undo_date(spark, path, before + 2, DAY1)                    # nothing written since: nothing to do
+    assert table_version(spark, path) == before + 2
+
+
+def test_undo_date_of_a_table_the_run_created_deletes_that_date_only(spark, tmp_path):
+    path = str(tmp_path / "dated")
+    replace_date(spark.createDataFrame([(DAY2, "A", 5)], DATED), path, DAY2)
+    undo_date(spark, path, None, DAY2)
+    assert read_date(spark, path, DAY2).count() == 0 and DeltaTable.isDeltaTable(spark, path)
+    undo_date(spark, str(tmp_path / "never-written"), None, DAY2)   # no table: nothing to undo
