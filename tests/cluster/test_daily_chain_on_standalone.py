@@ -43,6 +43,7 @@ from tests.cluster.isolated_network import IsolatedNetwork, NamespaceUnavailable
 from tests.cluster.launcher import Launcher, spark_chain
 from tests.cluster.standalone import HOST, StandaloneCluster, free_port
 from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, redirected_paths
+from tests.identifiers import assert_no_leak, clear_identifiers, digit_runs
 from transformations.cleansing.pseudonymise import hmac_pads
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
@@ -231,6 +232,19 @@ def assert_key_not_in_event_logs(root: Path) -> None:
     assert not any(found.values()), found
 
 
+def assert_no_clear_identifier_in_logs(spark, raw: Path, results: dict, cluster: StandaloneCluster,
+                                       root: Path) -> None:
+    """No subscriber identifier in what the jobs printed and logged, the JVMs' logs included: the
+    drivers' output, the executors' and daemons' logs, the event logs."""
+    texts = {f"{name} driver": digit_runs(submitted.output) for name, submitted in results.items()}
+    for folder in (cluster.root, root / "event-logs"):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix not in (".jar", ".egg", ".whl", ".zip", ".gz", ".py"):
+                texts[str(path)] = digit_runs(path.read_text(encoding="utf-8", errors="replace"))
+    assert any("/stderr" in where for where in texts), "no executor log found"
+    assert_no_leak(texts, clear_identifiers(spark, raw.parent / "truth" / "cdr"))
+
+
 def assert_exited_cleanly(results: dict) -> None:
     """spark-submit returned soon after the job logged its end (nothing kept the driver alive: no
     py4j callback server, no non-daemon thread), and left no process of its own behind."""
@@ -274,6 +288,7 @@ def test_the_chain_runs_from_the_egg_on_a_bare_python(
     assert_exited_cleanly(results)
     assert_same_results(spark, reference, root)
     assert_key_not_in_event_logs(root)
+    assert_no_clear_identifier_in_logs(spark, raw_day, results, cluster, root)
 
 
 def test_the_chain_runs_from_the_wheel_in_the_shipped_environment(

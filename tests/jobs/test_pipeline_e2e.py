@@ -13,9 +13,9 @@ import hmac
 import io
 import json
 import os
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from chispa import assert_df_equality
@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 from jobs import cleanse, generate, ingest
 from jobs.runtime.job import run_job
 from tests.conftest import FAST_SPARK_SETTINGS, job_argv
+from tests.identifiers import assert_no_leak, clear_identifiers, digit_runs, leaks, table_digit_runs
 from transformations.cleansing.pseudonymise import hmac_sha256
 
 RUN_DATE = dt.date(2026, 11, 21)
@@ -217,11 +218,47 @@ def test_pseudonyms_are_standard_hmac_sha256(spark, pipeline):
 def test_valid_radio_reports_are_the_generators_clean_values(spark, pipeline):
     root, _ = pipeline
     truth = table(spark, root, "truth", "radio").where(F.col("defect").isNull())
-    expected = truth.select(F.timestamp_millis("report_epoch_ms").alias("report_time"), "call_id", "cell_id",
-                            F.col("signal_dbm").cast("int").alias("signal_dbm"), "timing_advance")
-    silver = table(spark, root, "silver", "radio").select(*expected.columns)
-    assert_df_equality(silver, expected.withColumn("timing_advance", F.col("timing_advance").cast("int")),
-                       ignore_row_order=True, ignore_nullable=True)
+    expected = truth.select(
+        F.timestamp_millis("report_epoch_ms").alias("report_time"),
+        "call_id", "cell_id", F.col("signal_dbm").cast("int").alias("signal_dbm"),
+        F.col("quality_db").cast("double").alias("quality_db"),
+        F.col("timing_advance").cast("int").alias("timing_advance"),
+        *[F.col(c).cast("double").alias(c) for c in ("latitude", "longitude", "speed_kmh")])
+    silver = table(spark, root, "silver", "radio")
+    assert_df_equality(silver.select(*expected.columns), expected, ignore_row_order=True, ignore_nullable=True)
+    # the local hour is the report's own (a call's reports may run past midnight), by zoneinfo
+    paris = ZoneInfo("Europe/Paris")
+    for r in silver.select(F.unix_millis("report_time").alias("ms"), "local_hour").collect():
+        assert dt.datetime.fromtimestamp(r.ms / 1000, paris).hour == r.local_hour
+
+
+def test_valid_cells_are_the_generators_clean_values_latin1_names_repaired(spark, pipeline):
+    root, _ = pipeline
+    truth = table(spark, root, "truth", "cells")
+    assert truth.where(F.col("defect") == "latin1").count() > 0
+    expected = truth.where(F.col("defect").isNull() | (F.col("defect") == "latin1")).select(
+        "cell_id", F.col("site_id").cast("long").alias("site_id"), "site_name",
+        *[F.col(c).cast("double").alias(c) for c in ("latitude", "longitude", "azimuth_deg")],
+        "technology", F.col("band_mhz").cast("int").alias("band_mhz"), "antenna_type",
+        F.col("antenna_height_m").cast("double").alias("antenna_height_m"),
+        F.col("area_id").cast("int").alias("area_id"))
+    silver = table(spark, root, "silver", "cells").select(*expected.columns)
+    assert_df_equality(silver, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_valid_weather_is_the_generators_clean_values_in_utc(spark, pipeline):
+    """Local Paris hours to instants, with Python's zoneinfo as the oracle."""
+    root, _ = pipeline
+    paris = ZoneInfo("Europe/Paris")
+    rows = table(spark, root, "truth", "weather").where(F.col("defect").isNull()).collect()
+    assert len(rows) > 50
+    expected = spark.createDataFrame(
+        [(int(dt.datetime.combine(r.event_date, dt.time(r.hour), paris).timestamp()), int(r.hour), int(r.area_id),
+          float(r.temperature_c), float(r.rain_mm_h), float(r.wind_kmh)) for r in rows],
+        "observed_epoch_s long, local_hour int, area_id int, temperature_c double, rain_mm_h double, wind_kmh double")
+    silver = table(spark, root, "silver", "weather").select(
+        F.unix_seconds("observed_at").alias("observed_epoch_s"), *expected.columns[1:])
+    assert_df_equality(silver, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_rerun_leaves_identical_tables(spark, pipeline):
@@ -239,50 +276,24 @@ def test_rerun_leaves_identical_tables(spark, pipeline):
         assert sorted(map(repr, df.collect())) == sorted(map(repr, before[name])), name
 
 
-def clear_identifiers(spark, root: Path) -> set:
-    """Every subscriber identifier the generator made, as digit strings (E.164 without '+',
-    national numbers, IMSI, IMEI)."""
-    truth = table(spark, root, "truth", "cdr")
-    values = set()
-    for r in truth.select("calling_e164", "calling_national", "called_e164", "imsi", "imei").collect():
-        for v in r:
-            if v:
-                values.add(v.lstrip("+"))
-    values |= {v[-9:] for v in values if len(v) == 11 and v.startswith("33")}  # national numbers called
-    return values
-
-
-def digit_runs(text: str):
-    return re.findall(r"[0-9]{9,}", text)
-
-
-def leaks(runs, identifiers: set) -> list:
-    found = []
-    for run in runs:
-        for size in {len(i) for i in identifiers}:
-            found += [run[i:i + size] for i in range(len(run) - size + 1) if run[i:i + size] in identifiers]
-    return found
-
-
 def test_no_clear_identifier_in_any_output(spark, pipeline):
     root, outputs = pipeline
-    identifiers = clear_identifiers(spark, root)
-    assert len(identifiers) > 1000
+    identifiers = clear_identifiers(spark, root / "truth" / "cdr")
     texts = {}
     for zone in ("silver", "quarantine", "run_log"):
         folders = [root / zone] if zone == "run_log" else sorted((root / zone).iterdir())
         for folder in folders:
-            df = spark.read.format("delta").load(str(folder))
-            as_text = F.concat_ws("|", *[F.col(c).cast("string") for c in df.columns])
-            runs = df.select(F.explode(F.regexp_extract_all(as_text, F.lit(r"([0-9]{9,})"), 1)).alias("r"))
-            texts[str(folder)] = [r.r for r in runs.distinct().collect()]
+            texts[str(folder)] = table_digit_runs(spark.read.format("delta").load(str(folder)))
     for path in (root / "reports").rglob("*"):
         if path.is_file():
             texts[str(path)] = digit_runs(path.read_text(encoding="utf-8", errors="replace"))
     for job, printed in outputs.items():
         texts[f"{job} output"] = digit_runs(printed)
-    assert texts and all(not leaks(runs, identifiers) for runs in texts.values()), {
-        where: leaks(runs, identifiers)[:3] for where, runs in texts.items() if leaks(runs, identifiers)}
-    # the scan itself finds identifiers where they are allowed: bronze holds the raw lines
-    bronze = spark.read.format("delta").load(str(root / "bronze" / "cdr")).select("imsi").limit(50).collect()
-    assert leaks([r.imsi for r in bronze if r.imsi], identifiers)
+    assert_no_leak(texts, identifiers)
+    # the scan itself finds identifiers where they are allowed: bronze holds the raw lines, some
+    # numbers spaced as the switch printed them
+    bronze = spark.read.format("delta").load(str(root / "bronze" / "cdr"))
+    spaced = bronze.where(F.col("calling_number").rlike("^0[67] [0-9]{2} ")).select("calling_number").limit(20)
+    runs = table_digit_runs(spaced)
+    assert len(runs) > 5 and len(leaks(runs, identifiers)) == len(runs)
+    assert leaks(table_digit_runs(bronze.select("imsi").limit(50)), identifiers)
