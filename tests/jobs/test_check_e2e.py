@@ -173,6 +173,25 @@ def test_a_rerun_replaces_the_date_in_the_history(spark, checked):
     assert outcomes().select("run_id").distinct().count() == 1
 
 
+def sql_queries(spark, description: str) -> int:
+    """How many SQL queries this session ran under the job description ``description`` (a job's
+    step sets it: ``"<job>: <step>"``), from Spark's SQL status store."""
+    executions = spark._jsparkSession.sharedState().statusStore().executionsList()
+    return sum(1 for i in range(executions.size()) if executions.apply(i).description() == description)
+
+
+def test_each_datasets_metrics_are_one_query(spark, checked):
+    """One pass: all aggregate metrics of a dataset, every rule type of conf included, come from a
+    single Spark query (a rule computed apart would add one)."""
+    root, _, _ = checked
+    steps = [f"check: {name}: metrics" for name in result(root)["datasets"]]
+    assert len(steps) == 4
+    before = {step: sql_queries(spark, step) for step in steps}
+    code, text = run_captured("check", check.run, args(root))
+    assert code == EXIT_QUALITY, text[-2000:]
+    assert {step: sql_queries(spark, step) - before[step] for step in steps} == {step: 1 for step in steps}
+
+
 def test_warnings_only_exit_zero(checked):
     root, _, _ = checked
     relaxed = [f"quality.datasets.cdr.rules.{r}.severity=warning"

@@ -1,10 +1,12 @@
-"""A cleanse run killed with SIGKILL in the middle of its write leaves every table at its previous
-version, readable and complete; the next run succeeds and gives the same tables."""
+"""An ingest or cleanse run killed with SIGKILL in the middle of a write leaves that table at its
+previous version, readable and complete; the next run succeeds and gives the same tables. A write
+that fails puts back the tables the run already wrote."""
 from __future__ import annotations
 
 import datetime as dt
 import gzip
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,7 +34,8 @@ TABLES = [("bronze", "cdr"), ("silver", "cdr"), ("quarantine", "cdr")]
 
 def cdr_line(i: int) -> str:
     national = f"6{(i * 7919) % 100_000_000:08d}"
-    return ";".join([f"2026112100{i:08d}", "VOICE", f"2026-11-21 {i % 24:02d}:{i % 60:02d}:00", str(i % 300),
+    return ";".join([f"2026112100{i:08d}", "VOICE", f"2026-11-21 {i % 24:02d}:{i % 60:02d}:00",
+                     "abc" if i % 50 == 0 else str(i % 300),   # quarantined: the quarantine write has files too
                      f"0{national}", "+33698765432", f"20801{i:010d}", "490154203237518", "208-01-100-5",
                      "0", "0", "16", "N", "Prépayé" if i % 3 else "-999x"])
 
@@ -50,10 +53,13 @@ def args_for(root: Path, extra=()):
 
 
 def snapshot(spark, root: Path):
+    """Each table's rows without the run's ids and times, source files relative to the raw zone."""
     result = {}
     for zone, feed in TABLES:
         df = spark.read.format("delta").load(str(root / zone / feed))
-        result[(zone, feed)] = sorted(map(repr, df.drop(*[c for c in RUN_COLUMNS if c in df.columns]).collect()))
+        df = df.drop(*[c for c in RUN_COLUMNS if c in df.columns])
+        df = df.withColumn("_source_file", F.regexp_replace("_source_file", "^.*/raw/", "raw/"))
+        result[(zone, feed)] = sorted(map(repr, df.collect()))
     return result
 
 
@@ -66,32 +72,58 @@ def data_files(root: Path, zone: str, feed: str) -> set:
     return {str(p) for p in (root / zone / feed).rglob("*.parquet")}
 
 
-@pytest.fixture
-def first_version(spark, tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def pseudonym_key(monkeypatch):
     monkeypatch.setenv("CDR_PSEUDONYM_KEY", KEY)
-    write_raw_day(tmp_path)
-    assert run_job("ingest", ingest.run, args_for(tmp_path), spark_extra=FAST_SPARK_SETTINGS) == 0
-    assert run_job("cleanse", cleanse.run, args_for(tmp_path), spark_extra=FAST_SPARK_SETTINGS,
-                   preflight=cleanse.load_pseudonym_key) == 0
-    return tmp_path
 
 
-def test_sigkill_mid_write_keeps_the_previous_version(spark, first_version):
+@pytest.fixture(scope="module")
+def ingested_and_cleansed(spark, tmp_path_factory):
+    """A raw day, ingested and cleansed once for the module."""
+    root = tmp_path_factory.mktemp("day")
+    write_raw_day(root, files=120)   # one task each: the ingest write lasts long enough to be killed
+    previous = os.environ.get("CDR_PSEUDONYM_KEY")
+    os.environ["CDR_PSEUDONYM_KEY"] = KEY
+    try:
+        assert run_job("ingest", ingest.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS) == 0
+        assert run_job("cleanse", cleanse.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS,
+                       preflight=cleanse.load_pseudonym_key) == 0
+    finally:
+        if previous is None:
+            os.environ.pop("CDR_PSEUDONYM_KEY", None)
+        else:
+            os.environ["CDR_PSEUDONYM_KEY"] = previous
+    return root
+
+
+@pytest.fixture
+def first_version(ingested_and_cleansed, tmp_path):
+    """A copy of the module's day for one test (Delta tables hold relative paths: a copy is a table)."""
+    root = tmp_path / "day"
+    shutil.copytree(ingested_and_cleansed, root)
+    return root
+
+
+@pytest.mark.parametrize("job, zone", [("cleanse", "silver"), ("ingest", "bronze")])
+def test_sigkill_mid_write_keeps_the_previous_version(spark, first_version, job, zone):
+    """Killed while writing ``zone``: that table and the ones written after it stay at their
+    previous version (the ones written before it hold this run's commit, the same rows: the input
+    did not change). Delta has no transaction across tables; the next run replaces the date."""
     root = first_version
     before, logs_before = snapshot(spark, root), versions(root)
-    files_before = data_files(root, "silver", "cdr")
+    files_before = data_files(root, zone, "cdr")
     assert len(before[("silver", "cdr")]) > 1000
 
     overrides = [f"runtime.spark.{k}={v}" for k, v in SLOW_WRITE.items()] + ["runtime.master=local[2]",
                                                                              "runtime.spark.spark.driver.memory=1g"]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "CDR_PSEUDONYM_KEY": KEY}
-    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "jobs" / "cleanse.py"), *args_for(root, overrides)],
+    process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "jobs" / f"{job}.py"), *args_for(root, overrides)],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     killed_mid_write = False
     try:
         deadline = time.time() + 240
         while time.time() < deadline and process.poll() is None:
-            if data_files(root, "silver", "cdr") - files_before:   # data written, not yet committed
+            if data_files(root, zone, "cdr") - files_before:   # data written, not yet committed
                 os.killpg(process.pid, signal.SIGKILL)
                 killed_mid_write = True
                 break
@@ -100,17 +132,20 @@ def test_sigkill_mid_write_keeps_the_previous_version(spark, first_version):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    assert killed_mid_write, "the job ended before its silver write could be interrupted"
+    assert killed_mid_write, f"{job} ended before its {zone} write could be interrupted"
     assert process.returncode == -signal.SIGKILL
 
     # new data files were left behind, but no commit: readers see the previous version, complete
-    assert data_files(root, "silver", "cdr") - files_before
-    assert versions(root) == logs_before
+    assert data_files(root, zone, "cdr") - files_before
+    unwritten = TABLES[[z for z, _ in TABLES].index(zone):]
+    assert {t: versions(root)[t] for t in unwritten} == {t: logs_before[t] for t in unwritten}
     assert snapshot(spark, root) == before
 
     # the next run succeeds and gives the same tables
-    assert run_job("cleanse", cleanse.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS,
-                   preflight=cleanse.load_pseudonym_key) == 0
+    chain = [("ingest", ingest.run, {})] if job == "ingest" else []
+    chain.append(("cleanse", cleanse.run, {"preflight": cleanse.load_pseudonym_key}))
+    for name, body, extra in chain:
+        assert run_job(name, body, args_for(root), spark_extra=FAST_SPARK_SETTINGS, **extra) == 0
     assert snapshot(spark, root) == before
 
 
