@@ -7,6 +7,7 @@ and tiny data: starting the JVM is the slowest part of the suite, and it happens
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -83,6 +84,21 @@ def job_argv(root: Path, run_date: dt.date, settings: Dict[str, object] = None, 
     overrides = redirected_paths(root) + [f"{k}={v}" for k, v in (settings or {}).items()] + list(extra)
     return ["--conf", str(LOCAL_CONF), "--run-date", run_date.isoformat()] + [
         part for item in overrides for part in ("--set", item)]
+
+
+@contextlib.contextmanager
+def pseudonym_key(key: str):
+    """``$CDR_PSEUDONYM_KEY`` set to ``key`` inside the block, as it was after it (for module
+    fixtures, which cannot use ``monkeypatch``)."""
+    previous = os.environ.get("CDR_PSEUDONYM_KEY")
+    os.environ["CDR_PSEUDONYM_KEY"] = key
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("CDR_PSEUDONYM_KEY", None)
+        else:
+            os.environ["CDR_PSEUDONYM_KEY"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,7 @@ from oozie.bundle import NAME, assemble
 from tests.cluster.isolated_network import IsolatedNetwork, NamespaceUnavailable
 from tests.cluster.launcher import Launcher, spark_chain
 from tests.cluster.standalone import HOST, StandaloneCluster, free_port
-from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, redirected_paths
+from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, pseudonym_key, redirected_paths
 from tests.identifiers import assert_no_leak, clear_identifiers, digit_runs
 from transformations.cleansing.pseudonymise import hmac_pads
 
@@ -112,20 +112,13 @@ def data_root(raw: Path, into: Path) -> Path:
 def reference(spark, raw_day, tmp_path_factory) -> Path:
     """The chain in local mode, in this process: the oracle of the cluster runs."""
     root = data_root(raw_day, tmp_path_factory.mktemp("reference"))
-    previous = os.environ.get("CDR_PSEUDONYM_KEY")
-    os.environ["CDR_PSEUDONYM_KEY"] = KEY
-    try:
+    with pseudonym_key(KEY):
         for name, body, extra in (("ingest", ingest.run, {}),
                                   ("cleanse", cleanse.run, {"preflight": cleanse.load_pseudonym_key}),
                                   ("check", check.run, {})):
             with contextlib.redirect_stdout(io.StringIO()) as out:
                 code = run_job(name, body, job_argv(root, RUN_DATE), spark_extra=FAST_SPARK_SETTINGS, **extra)
             assert code == 0, f"{name}: {out.getvalue()[-3000:]}"
-    finally:
-        if previous is None:
-            os.environ.pop("CDR_PSEUDONYM_KEY", None)
-        else:
-            os.environ["CDR_PSEUDONYM_KEY"] = previous
     return root
 
 

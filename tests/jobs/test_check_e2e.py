@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import io
 import json
-import os
 import re
 import shutil
 import struct
@@ -27,7 +26,7 @@ from jobs import check, cleanse, generate, ingest
 from jobs.check import HIDDEN
 from jobs.runtime.job import EXIT_OK, EXIT_QUALITY, run_job
 from jobs.runtime.quality_history import METRICS_SCHEMA
-from tests.conftest import FAST_SPARK_SETTINGS, job_argv
+from tests.conftest import FAST_SPARK_SETTINGS, job_argv, pseudonym_key
 from tests.identifiers import assert_no_leak, clear_identifiers, digit_runs, table_digit_runs
 
 RUN_DATE = dt.date(2026, 11, 21)
@@ -57,20 +56,13 @@ def run_captured(name, body, argv, **kwargs):
 @pytest.fixture(scope="module")
 def checked(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("check")
-    previous = os.environ.get("CDR_PSEUDONYM_KEY")
-    os.environ["CDR_PSEUDONYM_KEY"] = "check-e2e-key-0123456789abcdef"
-    try:
+    with pseudonym_key("check-e2e-key-0123456789abcdef"):
         for name, body, extra in (("generate", generate.run, {}), ("ingest", ingest.run, {}),
                                   ("cleanse", cleanse.run, {"preflight": cleanse.load_pseudonym_key})):
             code, text = run_captured(name, body, args(root), **extra)
             assert code == 0, text[-3000:]
         code, text = run_captured("check", check.run, args(root))
         yield root, code, text
-    finally:
-        if previous is None:
-            os.environ.pop("CDR_PSEUDONYM_KEY", None)
-        else:
-            os.environ["CDR_PSEUDONYM_KEY"] = previous
 
 
 def result(root: Path) -> dict:

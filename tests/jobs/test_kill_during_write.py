@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from jobs import cleanse, ingest
 from jobs.runtime.job import run_job
-from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv
+from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, pseudonym_key
 
 RUN_DATE = dt.date(2026, 11, 21)
 KEY = "kill-test-key-0123456789abcdef"
@@ -73,7 +73,7 @@ def data_files(root: Path, zone: str, feed: str) -> set:
 
 
 @pytest.fixture(autouse=True)
-def pseudonym_key(monkeypatch):
+def key_in_environment(monkeypatch):
     monkeypatch.setenv("CDR_PSEUDONYM_KEY", KEY)
 
 
@@ -82,17 +82,10 @@ def ingested_and_cleansed(spark, tmp_path_factory):
     """A raw day, ingested and cleansed once for the module."""
     root = tmp_path_factory.mktemp("day")
     write_raw_day(root, files=120)   # one task each: the ingest write lasts long enough to be killed
-    previous = os.environ.get("CDR_PSEUDONYM_KEY")
-    os.environ["CDR_PSEUDONYM_KEY"] = KEY
-    try:
+    with pseudonym_key(KEY):
         assert run_job("ingest", ingest.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS) == 0
         assert run_job("cleanse", cleanse.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS,
                        preflight=cleanse.load_pseudonym_key) == 0
-    finally:
-        if previous is None:
-            os.environ.pop("CDR_PSEUDONYM_KEY", None)
-        else:
-            os.environ["CDR_PSEUDONYM_KEY"] = previous
     return root
 
 

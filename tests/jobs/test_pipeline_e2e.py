@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import io
 import json
-import os
 from collections import Counter, defaultdict
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +22,7 @@ from pyspark.sql import functions as F
 
 from jobs import cleanse, generate, ingest
 from jobs.runtime.job import run_job
-from tests.conftest import FAST_SPARK_SETTINGS, job_argv
+from tests.conftest import FAST_SPARK_SETTINGS, job_argv, pseudonym_key
 from tests.identifiers import assert_no_leak, clear_identifiers, digit_runs, leaks, table_digit_runs
 from transformations.cleansing.pseudonymise import hmac_sha256
 
@@ -68,9 +67,7 @@ def snapshot(spark, root: Path):
 @pytest.fixture(scope="module")
 def pipeline(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
-    previous = os.environ.get("CDR_PSEUDONYM_KEY")
-    os.environ["CDR_PSEUDONYM_KEY"] = KEY
-    try:
+    with pseudonym_key(KEY):
         outputs = {}
         assert run_job("generate", generate.run, job_args(root), spark_extra=FAST_SPARK_SETTINGS) == 0
         for name, body, extra in (("ingest", ingest.run, {}),
@@ -79,11 +76,6 @@ def pipeline(spark, tmp_path_factory):
             assert code == 0, text[-3000:]
             outputs[name] = text
         yield root, outputs
-    finally:
-        if previous is None:
-            os.environ.pop("CDR_PSEUDONYM_KEY", None)
-        else:
-            os.environ["CDR_PSEUDONYM_KEY"] = previous
 
 
 def table(spark, root: Path, zone: str, feed: str):
