@@ -62,8 +62,7 @@ def timed_write(df: DataFrame, out: str) -> float:
 def with_dedup(feed: Feed):
     """Curried step: the probe-dedup window cleanse runs, on the bare typed rows."""
     dedup = feed.dedup
-    # As in cleanse.classified: an absent optional key (no called number) matches another absent one.
-    keys = {f"_dedup_{k}": F.coalesce(F.col(k).cast("string"), F.lit("")) for k in dedup.keys}
+    keys = cleanse.dedup_keys(dedup.keys)
 
     def step(typed: DataFrame) -> DataFrame:
         return (typed.withColumns(keys)

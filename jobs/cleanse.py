@@ -28,7 +28,7 @@ from operator import or_
 from typing import Dict, List, Optional
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.runtime.config import Feed
@@ -93,6 +93,16 @@ def zone_path(ctx: JobContext, zone: str, feed: str) -> str:
     return f"{ctx.config.resolve(getattr(ctx.config.paths, zone))}/{feed}"
 
 
+def dedup_keys(keys: List[str], among: Optional[Column] = None) -> Dict[str, Column]:
+    """The probe-dedup window's key columns (``_dedup_<key>``), as text: an absent optional key
+    (a data session has no called number) matches another absent one. Rows where ``among`` is
+    false get null keys: they match nothing."""
+    def key(name: str) -> Column:
+        text = F.coalesce(F.col(name).cast("string"), F.lit(""))
+        return text if among is None else F.when(among, text)
+    return {f"_dedup_{name}": key(name) for name in keys}
+
+
 def classified(feed: Feed, key: bytes):
     """Curried step: bronze rows to cleansed rows with their ``_kind`` and pseudonymised
     identifiers (typed values for silver; raw text of quarantined rows, plus its masked shape).
@@ -111,10 +121,7 @@ def classified(feed: Feed, key: bytes):
             RAW_LINE_MASKED: F.when(is_quarantined(), masked_digits(F.col("_line")))}).drop("_line")
         if feed.dedup is not None:
             dedup = feed.dedup
-            # Quarantined rows match nothing (null key); among valid rows an absent optional key
-            # (a data session has no called number) matches another absent one.
-            valid_keys = {f"_dedup_{k}": F.when(~is_quarantined(), F.coalesce(F.col(k).cast("string"), F.lit("")))
-                          for k in dedup.keys}
+            valid_keys = dedup_keys(dedup.keys, among=~is_quarantined())   # quarantined rows match nothing
             df = (df.withColumns(valid_keys)
                   .transform(mark_probe_duplicates(list(valid_keys), dedup.time, dedup.tolerance_s, dedup.survivor,
                                                    DUPLICATE_OF))
