@@ -45,7 +45,7 @@ def leaks(runs: Iterable[str], identifiers: Set[str]) -> List[str]:
 
 
 def assert_no_leak(texts: Dict[str, List[str]], identifiers: Set[str]) -> None:
-    """``texts`` maps where to the digit runs found there; none may hold an identifier."""
+    """``texts`` maps where to the digit runs found there; none may be an identifier (see :func:`leaks`)."""
     assert len(identifiers) > 1000 and texts
     found = {where: leaks(runs, identifiers)[:3] for where, runs in texts.items()}
     assert not any(found.values()), {where: f for where, f in found.items() if f}
