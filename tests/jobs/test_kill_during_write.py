@@ -25,9 +25,12 @@ RUN_DATE = dt.date(2026, 11, 21)
 KEY = "kill-test-key-0123456789abcdef"
 HEADER = ("record_id;record_type;start_time;duration_s;calling_number;called_number;imsi;imei;cell_id;"
           "bytes_up;bytes_down;release_cause;roaming;tariff_plan")
-# Many shuffle partitions, no coalescing: the silver write becomes hundreds of small tasks, a
-# window of seconds in which the job has written data files but not committed them.
-SLOW_WRITE = {"spark.sql.shuffle.partitions": "300", "spark.sql.adaptive.enabled": "false"}
+# The killed job runs with the tests' settings, but many shuffle partitions and no coalescing: the
+# silver write becomes a hundred small tasks, a window of seconds (~7 s here) in which the job has
+# written data files but not committed them.
+SLOW_WRITE = {**{k: v for k, v in FAST_SPARK_SETTINGS.items() if k != "spark.master"},
+              "spark.sql.shuffle.partitions": "100", "spark.sql.adaptive.enabled": "false",
+              "spark.driver.memory": "1g"}
 RUN_COLUMNS = ("_ingest_run_id", "_ingest_time", "_cleanse_run_id")
 TABLES = [("bronze", "cdr"), ("silver", "cdr"), ("quarantine", "cdr")]
 
@@ -107,8 +110,7 @@ def test_sigkill_mid_write_keeps_the_previous_version(spark, first_version, job,
     files_before = data_files(root, zone, "cdr")
     assert len(before[("silver", "cdr")]) > 1000
 
-    overrides = [f"runtime.spark.{k}={v}" for k, v in SLOW_WRITE.items()] + ["runtime.master=local[2]",
-                                                                             "runtime.spark.spark.driver.memory=1g"]
+    overrides = [f"runtime.spark.{k}={v}" for k, v in SLOW_WRITE.items()] + ["runtime.master=local[2]"]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "CDR_PSEUDONYM_KEY": KEY}
     process = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "jobs" / f"{job}.py"), *args_for(root, overrides)],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -134,11 +136,9 @@ def test_sigkill_mid_write_keeps_the_previous_version(spark, first_version, job,
     assert {t: versions(root)[t] for t in unwritten} == {t: logs_before[t] for t in unwritten}
     assert snapshot(spark, root) == before
 
-    # the next run succeeds and gives the same tables
-    chain = [("ingest", ingest.run, {})] if job == "ingest" else []
-    chain.append(("cleanse", cleanse.run, {"preflight": cleanse.load_pseudonym_key}))
-    for name, body, extra in chain:
-        assert run_job(name, body, args_for(root), spark_extra=FAST_SPARK_SETTINGS, **extra) == 0
+    # the next run of the job succeeds and gives the same tables
+    body, extra = (ingest.run, {}) if job == "ingest" else (cleanse.run, {"preflight": cleanse.load_pseudonym_key})
+    assert run_job(job, body, args_for(root), spark_extra=FAST_SPARK_SETTINGS, **extra) == 0
     assert snapshot(spark, root) == before
 
 
