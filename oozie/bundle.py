@@ -23,6 +23,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from email.parser import Parser
 from importlib.metadata import distribution
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
@@ -40,15 +41,27 @@ PROVIDED_BY_THE_CLUSTER = {"pyspark"}   # the cluster's Spark puts its own pyspa
 EXTENSION_MODULES = (".so", ".pyd")     # zipimport cannot load them
 
 
-def shipped_requirements() -> List[Tuple[str, str]]:
-    """(name, version) of every runtime pin of ``requirements.txt`` the cluster does not provide."""
+def shipped_requirements(wheel: Path) -> List[Tuple[str, str]]:
+    """(name, version) of every requirement of the built ``wheel`` the cluster does not provide.
+
+    The wheel's ``Requires-Dist`` are ``requirements.txt``'s pins as ``setup.py`` read them: the
+    bundle ships what the package it ships declares.
+
+    Raises
+    ------
+    ValueError
+        When a requirement is not an exact pin (``name==version``).
+    """
+    with zipfile.ZipFile(wheel) as built:
+        metadata, = [n for n in built.namelist() if n.endswith(".dist-info/METADATA")]
+        requires = Parser().parsestr(built.read(metadata).decode("utf-8")).get_all("Requires-Dist") or []
     pins = []
-    for line in (PROJECT / "requirements.txt").read_text(encoding="utf-8").splitlines():
-        line = line.split("#")[0].strip()
-        if line and not line.startswith("-"):
-            name, version = line.split("==")
-            if name.lower() not in PROVIDED_BY_THE_CLUSTER:
-                pins.append((name, version))
+    for requirement in requires:
+        name, separator, version = requirement.partition("==")
+        if not separator or not version.strip() or any(c in version for c in ";,<>=!~ "):
+            raise ValueError(f"{Path(wheel).name} requires {requirement!r}: the bundle ships exact pins only")
+        if name.strip().lower() not in PROVIDED_BY_THE_CLUSTER:
+            pins.append((name.strip(), version.strip()))
     return pins
 
 
@@ -156,7 +169,7 @@ def assemble(conf: str, out: Path, egg: Path, wheel: Path, jar_list: Path, oozie
     (root / "README.md").write_text(operator_readme(config), encoding="utf-8")
     for package in (egg, wheel):
         shutil.copy2(package, lib / Path(package).name)
-    requirements = shipped_requirements()
+    requirements = shipped_requirements(Path(wheel))
     dependencies_zip(lib / app.DEPENDENCIES, requirements)
     environment_archive(lib / app.ENVIRONMENT, Path(wheel), requirements)
     for stage in DAILY_CHAIN:

@@ -12,13 +12,33 @@ from lxml import etree
 
 from jobs import __version__
 from oozie import app
-from oozie.bundle import NAME, assemble
+from oozie.bundle import NAME, assemble, shipped_requirements
 from oozie.registry import DAILY_CHAIN
 from tests.conftest import CLUSTER_CONF, PROJECT_ROOT
 
 from .test_oozie_app import JAR
 
 JAR_LIST = PROJECT_ROOT / ".jars" / "jars.txt"
+
+
+def wheel_requiring(folder: Path, *requirements: str) -> Path:
+    wheel = folder / "demo-1.0-py3-none-any.whl"
+    metadata = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requirements)
+    with zipfile.ZipFile(wheel, "w") as built:
+        built.writestr("demo-1.0.dist-info/METADATA", metadata)
+    return wheel
+
+
+def test_the_bundle_ships_the_wheels_pins_but_the_clusters_pyspark(packages, tmp_path):
+    _, wheel = packages
+    pins = [line for line in (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+            if line and not line.startswith("#")]
+    assert sorted(f"{n}=={v}" for n, v in shipped_requirements(wheel)) == sorted(
+        p for p in pins if not p.startswith("pyspark=="))
+    assert shipped_requirements(wheel_requiring(tmp_path, "PySpark==4.2.0", "PyYAML==6.0.3")) == [("PyYAML", "6.0.3")]
+    with pytest.raises(ValueError, match="'PyYAML>=6': the bundle ships exact pins only"):
+        shipped_requirements(wheel_requiring(tmp_path, "PyYAML>=6"))
 
 
 def test_the_bundle_holds_the_application_and_every_dependency(packages, tmp_path):
