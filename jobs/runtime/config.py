@@ -397,7 +397,9 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
     for item in overrides or []:
         _apply_override(document, item)
     env_name = Path(path).stem
-    project_dir = str(Path(path).resolve().parent.parent)
+    # The directory holding conf/, as reached, symlinks not followed: YARN localises the conf
+    # archive as a link (./conf -> its cache), and a relative key_file is beside ./conf, not there.
+    project_dir = os.path.dirname(os.path.dirname(os.path.abspath(path)))
     built = _build(Config, {**document, "environment": env_name, "project_dir": project_dir,
                             "source_files": sources}, "")
     for key, allowed in _CHOICES.items():

@@ -361,6 +361,18 @@ def test_resolve_project_directory_follows_the_conf_file(conf_dir):
     assert config.resolve(config.paths.raw) == str(conf_dir.parent / "data" / "raw")
 
 
+def test_resolve_is_beside_the_conf_link_when_conf_is_a_localised_archive(conf_dir, tmp_path):
+    """YARN unpacks ``<archive>conf.zip#conf</archive>`` in its cache and links it into the
+    container as ``./conf``; the action's ``<file>key#pseudonym.key</file>`` is beside that link."""
+    write_conf(conf_dir, "t.yaml", "extends: base.yaml\n" + PATHS_SECTION + RUNTIME_SECTION)
+    container = tmp_path / "container"
+    container.mkdir()
+    (container / "conf").symlink_to(conf_dir, target_is_directory=True)
+    config = load_config(str(container / "conf" / "t.yaml"))
+    assert config.resolve("pseudonym.key") == str(container / "pseudonym.key")
+    assert config.resolve(config.paths.raw) == str(container / "data" / "raw")
+
+
 @pytest.mark.parametrize("path", [
     "/abs/data/raw", "hdfs:///data/cdr/raw", "hdfs://namenode:8020/data", "s3a://bucket/cdr", "file:/tmp/x",
     "file:///tmp/x",
