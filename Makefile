@@ -29,10 +29,12 @@ help:
 	@echo "make oozie    generate and validate the Oozie workflow, coordinator and job.properties (build/oozie)"
 	@echo "make bundle   the deployable Oozie application and its tarball (build/bundle)"
 
-# Java 17 and Maven (Spark, Delta's jars); Chromium renders the check's HTML report in its test;
-# iproute2's `ip` sets up the cluster tests' network namespace.
+# Java 17 and Maven (Spark, Delta's jars; javac compiles the YARN minicluster's launcher); Chromium
+# renders the check's HTML report in its test; iproute2's `ip` sets up the cluster tests' network
+# namespace.
 system-deps:
-	@command -v java >/dev/null && command -v mvn >/dev/null && command -v chromium >/dev/null \
+	@command -v java >/dev/null && command -v javac >/dev/null && command -v mvn >/dev/null \
+	  && command -v chromium >/dev/null \
 	  && command -v ip >/dev/null || { \
 	  echo "installing Java 17, Maven, Chromium and iproute2 (Debian packages)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven \

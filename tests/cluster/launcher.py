@@ -6,10 +6,11 @@ What Oozie does, and what stands in for it here:
 - the action's ``<spark-opts>``, ``<jar>`` and ``<arg>`` become the spark-submit command line,
   after the EL expressions are resolved from ``job.properties``-like values;
 - Oozie puts the application's ``lib/*.jar`` on the classpath: here ``--jars``;
-- ``<file>`` and ``<archive>`` are linked (archives unpacked) into the YARN container the driver runs
-  in: standalone runs Python drivers in client mode only, so the driver runs in a directory laid out
-  the same way. The archives go to the executors too (``--archives``); the files do not: outside
-  YARN, ``--files`` cannot rename (``#``), and the only file, the key, is read by the driver alone;
+- ``<file>`` and ``<archive>`` are linked (archives unpacked) into the YARN container the driver
+  runs in, from YARN's cache: standalone runs Python drivers in client mode only, so the driver runs
+  in a directory laid out the same way, links to a cache included. The archives go to the executors
+  too (``--archives``); the files do not: outside YARN, ``--files`` cannot rename (``#``), and the
+  only file, the key, is read by the driver alone (on YARN, in cluster mode: ``--files``);
 - the workflow moves on along ``<ok to>`` while the actions succeed.
 
 Nothing else of the project is on any path: the driver and executors import the package from the
@@ -123,6 +124,12 @@ class Launcher:
         Appended to every job's arguments (e.g. ``--set paths...``).
     in_network
         Wraps each spark-submit command line to run it in the cluster's network (default: as is).
+    deploy_mode
+        ``client`` (the driver runs in a directory laid out as the action's container, see
+        :meth:`container`) or ``cluster`` (on YARN: the driver runs in the ApplicationMaster's
+        container, with the action's ``<file>`` elements as ``--files``).
+    environment
+        More environment variables for spark-submit (e.g. ``HADOOP_CONF_DIR``).
 
     Notes
     -----
@@ -132,32 +139,42 @@ class Launcher:
 
     def __init__(self, app_dir: Path, properties: Dict[str, str], master: str, python: Path,
                  submit_conf: Dict[str, str] = None, extra_args: Sequence[str] = (),
-                 in_network: Callable[[List[str]], List[str]] = list):
+                 in_network: Callable[[List[str]], List[str]] = list, deploy_mode: str = "client",
+                 environment: Dict[str, str] = None):
         self.app_dir, self.master, self.python = Path(app_dir), master, Path(python)
         self.values = {**properties, "wf:appPath()": str(self.app_dir)}
         self.submit_conf, self.extra_args = dict(submit_conf or {}), list(extra_args)
-        self.in_network = in_network
+        self.in_network, self.deploy_mode = in_network, deploy_mode
+        self.environment = dict(environment or {})
 
     def container(self, action: SparkAction, into: Path) -> Path:
-        """The driver's working directory, as YARN lays out the container: files linked by their
-        ``#`` name, archives unpacked under theirs."""
+        """The driver's working directory, as YARN lays out the container: files and unpacked
+        archives are in a cache beside it, linked into it by their ``#`` name."""
         into.mkdir(parents=True)
+        cache = into.parent / f"{into.name}-filecache"
         for uri in action.files:
             source, _, link = resolve(uri, self.values).partition("#")
-            shutil.copy2(local_path(source), into / (link or Path(source).name))
+            cached = cache / "files" / Path(source).name
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(local_path(source), cached)
+            (into / (link or Path(source).name)).symlink_to(cached)
         for uri in action.archives:
             source, _, link = resolve(uri, self.values).partition("#")
-            unpack(local_path(source), into / (link or Path(source).name))
+            cached = cache / "archives" / Path(source).name
+            unpack(local_path(source), cached)
+            (into / (link or Path(source).name)).symlink_to(cached, target_is_directory=True)
         return into
 
     def command(self, action: SparkAction) -> List[str]:
         """The spark-submit arguments of ``action``."""
         jars = sorted(str(p) for p in (self.app_dir / "lib").glob("*.jar"))
         archives = [resolve(uri, self.values) for uri in action.archives]
-        argv = ["--master", self.master, "--deploy-mode", "client", "--name", resolve(action.app_name, self.values),
-                "--jars", ",".join(jars)]
+        argv = ["--master", self.master, "--deploy-mode", self.deploy_mode,
+                "--name", resolve(action.app_name, self.values), "--jars", ",".join(jars)]
         argv += shlex.split(resolve(action.opts, self.values))
         argv += ["--archives", ",".join(archives)] if archives else []
+        if self.deploy_mode == "cluster" and action.files:   # YARN localises them, renamed by their '#'
+            argv += ["--files", ",".join(resolve(uri, self.values) for uri in action.files)]
         for key, value in self.submit_conf.items():
             argv += ["--conf", f"{key}={value}"]
         return argv + [resolve(action.jar, self.values)] + [resolve(a, self.values) for a in action.args] + \
@@ -173,7 +190,7 @@ class Launcher:
             "PYTHONPATH", "PYSPARK_GATEWAY_PORT", "PYSPARK_DRIVER_PYTHON", "CDR_PSEUDONYM_KEY", "SPARK_SUBMIT_OPTS")}
         # As on a cluster node, SPARK_HOME names the installation: the nodes' Python has no pyspark to find it by.
         env.update(PYSPARK_PYTHON=str(self.python), SPARK_LOCAL_IP="127.0.0.1", SPARK_HOME=str(spark_home()),
-                   HOME=str(home), SPARK_SUBMIT_OPTS=f"-Duser.home={home}")
+                   HOME=str(home), SPARK_SUBMIT_OPTS=f"-Duser.home={home}", **self.environment)
         command = self.in_network([str(spark_submit)] + self.command(action))
         log_path = workdir / f"{action.name}.log"
         started = time.monotonic()

@@ -8,6 +8,11 @@ the cluster, with either packaging, and when a worker is killed in the middle of
 Every job's process group must be empty when spark-submit returns. The jobs write Spark event
 logs, as a cluster with a History Server has them: nothing in them gives the pseudonym key back.
 
+Standalone runs Python drivers in client mode only; Oozie runs the actions in YARN cluster mode. The
+last test submits ``cleanse`` to a real YARN (:mod:`tests.cluster.yarn`, on this machine's network)
+in cluster mode, from the shipped environment: the driver, the archives and the key file are where
+YARN puts them, not where the launcher lays them out.
+
 The cluster has no network: its daemons and every spark-submit run in a network namespace with
 only a loopback interface (:mod:`tests.cluster.isolated_network`), and spark-submit with an empty
 home directory, so a job that needed anything from outside the bundle (a ``--packages`` download,
@@ -42,6 +47,7 @@ from oozie.bundle import NAME, assemble
 from tests.cluster.isolated_network import IsolatedNetwork, NamespaceUnavailable
 from tests.cluster.launcher import Launcher, spark_chain
 from tests.cluster.standalone import HOST, StandaloneCluster, free_port
+from tests.cluster.yarn import MiniYarn
 from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, pseudonym_key, redirected_paths
 from tests.identifiers import assert_no_leak, clear_identifiers, digit_runs
 from transformations.cleansing.pseudonymise import hmac_pads
@@ -95,6 +101,16 @@ def cluster(network, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def yarn(tmp_path_factory):
+    """A YARN ResourceManager and NodeManager (this machine's network)."""
+    started = MiniYarn(tmp_path_factory.mktemp("yarn")).start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
 def raw_day(spark, tmp_path_factory) -> Path:
     """One generated day of raw exports (the generator runs in this process, in local mode)."""
     root = tmp_path_factory.mktemp("generated")
@@ -135,7 +151,9 @@ def bundles(packages, tmp_path_factory):
     return built
 
 
-def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, ui_port: int) -> Launcher:
+def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, ui_port: int,
+             yarn: MiniYarn = None) -> Launcher:
+    """The actions' launcher for the standalone ``cluster``, or for ``yarn`` in cluster mode."""
     key = root / "secure" / "pseudonym.key"
     key.parent.mkdir()
     key.write_text(KEY + "\n")
@@ -152,8 +170,13 @@ def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path
     events.mkdir(exist_ok=True)
     event_logs = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
                   "spark.eventLog.compress": "false"}
-    return Launcher(app_dir, properties, cluster.url, python, extra_args=extra,
-                    submit_conf={**tiny, **event_logs, "spark.ui.port": str(ui_port)}, in_network=cluster.in_network)
+    submit_conf = {**tiny, **event_logs, "spark.ui.port": str(ui_port)}
+    if yarn is not None:
+        return Launcher(app_dir, properties, "yarn", python, extra_args=extra, deploy_mode="cluster",
+                        submit_conf={**submit_conf, **yarn.submit_conf(python)},
+                        environment=yarn.client_environment())
+    return Launcher(app_dir, properties, cluster.url, python, extra_args=extra, submit_conf=submit_conf,
+                    in_network=cluster.in_network)
 
 
 def run_chain(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, during=None) -> dict:
@@ -331,3 +354,28 @@ def test_the_chain_runs_from_the_wheel_in_the_shipped_environment_and_survives_a
     assert f"Lost executor {killed['executors'][0]}" in results["cleanse"].output
     assert_exited_cleanly(results)
     assert_same_results(spark, reference, root)
+
+
+def test_cleanse_runs_on_yarn_in_cluster_mode_from_the_shipped_environment(
+        spark, yarn, bundles, reference, bare_python, tmp_path):
+    """As Oozie runs the action (``<master>yarn</master><mode>cluster</mode>``): the driver runs in
+    the ApplicationMaster's container, where the node's Python is bare. It imports the job only if
+    the action's ``spark.pyspark.python`` reaches the ApplicationMaster, and reads conf and the key
+    only if YARN localised the action's archives and file under their '#' names."""
+    root = tmp_path
+    shutil.copytree(reference / "bronze", root / "bronze")      # a copy of a Delta table is a table
+    app_dir = bundles["environment"]
+    cleanse_action, = [a for a in spark_chain((app_dir / "workflow.xml").read_text()) if a.name == "cleanse"]
+    assert cleanse_action.files and "spark.pyspark.python=./environment/" in cleanse_action.opts
+    yarn.wait()
+    submitted = launcher(app_dir, root, None, bare_python, free_port(), yarn=yarn).submit(
+        cleanse_action, root / "client", SPARK_SUBMIT)
+    assert submitted.returncode == 0, submitted.output[-4000:]
+    assert "state: FINISHED" in submitted.output and "final status: SUCCEEDED" in submitted.output
+    drivers = [path for path, text in yarn.container_logs().items()
+               if f"[cleanse {RUN_DATE}] end status=succeeded" in text]
+    assert drivers, "no YARN container ran the cleanse driver"
+    for zone in ("silver", "quarantine"):
+        for feed in FEEDS:
+            assert_df_equality(curated(spark, root, zone, feed), curated(spark, reference, zone, feed),
+                               ignore_row_order=True, ignore_column_order=True)
