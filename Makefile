@@ -29,7 +29,7 @@ help:
 	@echo "make oozie    generate and validate the Oozie workflow, coordinator and job.properties (build/oozie)"
 	@echo "make bundle   the deployable Oozie application and its tarball (build/bundle)"
 
-# Java 17 and Maven (Spark, Delta's jars; javac compiles the YARN minicluster's launcher); Chromium
+# Java 17 and Maven (Spark, Delta's jars; javac compiles the Hadoop minicluster's launcher); Chromium
 # renders the check's HTML report in its test; iproute2's `ip` sets up the cluster tests' network
 # namespace.
 system-deps:

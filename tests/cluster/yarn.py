@@ -1,10 +1,12 @@
-"""A real YARN for the cluster tests: Hadoop's MiniYARNCluster (a ResourceManager and one
-NodeManager in one JVM, ``miniyarn/MiniYarn.java``), started and stopped by PID.
+"""A real Hadoop cluster for the cluster tests: Hadoop's MiniDFSCluster and MiniYARNCluster (a
+NameNode, a DataNode, a ResourceManager and a NodeManager in one JVM, ``miniyarn/MiniYarn.java``),
+started and stopped by PID.
 
 Its jars come from Maven Central (``miniyarn/pom.xml``) into ``.jars/miniyarn`` on first use. A
 spark-submit pointed at the ``HADOOP_CONF_DIR`` it writes runs applications as on a Hadoop cluster:
-``--deploy-mode cluster`` puts the driver in the ApplicationMaster's container, and YARN localises
-``--files`` and ``--archives`` (``#`` names included) into every container.
+HDFS is the default file system (``hdfs:///data`` is on it), ``--deploy-mode cluster`` puts the
+driver in the ApplicationMaster's container, and YARN localises ``--files`` and ``--archives``
+(``#`` names included, from HDFS or not) into every container.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -28,6 +31,7 @@ SETTINGS = {
     "yarn.resourcemanager.scheduler.class":
         "org.apache.hadoop.yarn.server.resourcemanager.scheduler.fifo.FifoScheduler",
     "yarn.nodemanager.resource.memory-mb": "8192", "yarn.nodemanager.resource.cpu-vcores": "4",
+    "yarn.minicluster.yarn.nodemanager.resource.memory-mb": "8192",     # else 4 GB: the AM and one executor
     "yarn.scheduler.minimum-allocation-mb": "256", "yarn.scheduler.maximum-allocation-mb": "4096",
     "yarn.nodemanager.vmem-check-enabled": "false", "yarn.nodemanager.pmem-check-enabled": "false",
     "yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage": "99.9",
@@ -45,14 +49,14 @@ def fetch_jars() -> List[Path]:
 
 @dataclass
 class MiniYarn:
-    """A running MiniYARNCluster whose logs, local and log directories are under ``root``."""
+    """A running MiniDFSCluster and MiniYARNCluster whose logs, local and log directories are under ``root``."""
 
     root: Path
     process: Optional[subprocess.Popen] = None
 
     @property
     def conf_dir(self) -> Path:
-        """The ``HADOOP_CONF_DIR`` of its clients (a complete ``yarn-site.xml``)."""
+        """The ``HADOOP_CONF_DIR`` of its clients (a complete ``core-site.xml`` and ``yarn-site.xml``)."""
         return self.root / "hadoop-conf"
 
     def start(self) -> "MiniYarn":
@@ -68,6 +72,31 @@ class MiniYarn:
                  str(self.conf_dir / "yarn-site.xml"), *[f"{k}={v}" for k, v in SETTINGS.items()]],
                 cwd=self.root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         return self
+
+    @property
+    def hdfs(self) -> str:
+        """Its HDFS, the clients' default file system: ``hdfs://localhost:<port>``."""
+        settings = ElementTree.parse(self.conf_dir / "core-site.xml").getroot().iter("property")
+        return next(p.findtext("value") for p in settings if p.findtext("name") == "fs.defaultFS")
+
+    def uri(self, path: str) -> str:
+        """``path`` (``/data``, ``hdfs:///data``) as a URI naming this HDFS, for clients without its
+        configuration (the tests' own Spark session); a URI naming a host is returned as it is."""
+        if path.startswith("hdfs:///"):
+            return self.hdfs + path[len("hdfs://"):]
+        return self.hdfs + path if path.startswith("/") else path
+
+    def put(self, spark, local: Path, path: str) -> str:
+        """Copy the file or directory ``local`` to ``path`` on its HDFS (which must not exist yet),
+        through the Hadoop client of ``spark``; returns the copy's URI."""
+        hadoop = spark.sparkContext._jvm.org.apache.hadoop.fs
+        target = hadoop.Path(self.uri(path))
+        fs = target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        if fs.exists(target):
+            raise FileExistsError(target.toString())
+        fs.mkdirs(target.getParent())
+        fs.copyFromLocalFile(False, False, hadoop.Path(local.as_uri()), target)
+        return target.toString()
 
     def wait(self, timeout_s: float = 180.0) -> None:
         """Return once the cluster has written its client configuration."""
