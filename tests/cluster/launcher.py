@@ -130,6 +130,9 @@ class Launcher:
         container, with the action's ``<file>`` elements as ``--files``).
     environment
         More environment variables for spark-submit (e.g. ``HADOOP_CONF_DIR``).
+    app_uri
+        What ``${wf:appPath()}`` is: where the bundle was deployed (default: ``app_dir`` itself;
+        on a Hadoop cluster, its HDFS copy). The jars of ``lib/`` are taken from there too.
 
     Notes
     -----
@@ -140,17 +143,21 @@ class Launcher:
     def __init__(self, app_dir: Path, properties: Dict[str, str], master: str, python: Path,
                  submit_conf: Dict[str, str] = None, extra_args: Sequence[str] = (),
                  in_network: Callable[[List[str]], List[str]] = list, deploy_mode: str = "client",
-                 environment: Dict[str, str] = None):
+                 environment: Dict[str, str] = None, app_uri: Optional[str] = None):
         self.app_dir, self.master, self.python = Path(app_dir), master, Path(python)
-        self.values = {**properties, "wf:appPath()": str(self.app_dir)}
+        self.app_uri = app_uri or str(self.app_dir)
+        self.values = {**properties, "wf:appPath()": self.app_uri}
         self.submit_conf, self.extra_args = dict(submit_conf or {}), list(extra_args)
         self.in_network, self.deploy_mode = in_network, deploy_mode
         self.environment = dict(environment or {})
 
     def container(self, action: SparkAction, into: Path) -> Path:
         """The driver's working directory, as YARN lays out the container: files and unpacked
-        archives are in a cache beside it, linked into it by their ``#`` name."""
+        archives are in a cache beside it, linked into it by their ``#`` name. In cluster mode, the
+        directory spark-submit runs in, empty: the driver runs in a container YARN lays out."""
         into.mkdir(parents=True)
+        if self.deploy_mode == "cluster":
+            return into
         cache = into.parent / f"{into.name}-filecache"
         for uri in action.files:
             source, _, link = resolve(uri, self.values).partition("#")
@@ -167,7 +174,7 @@ class Launcher:
 
     def command(self, action: SparkAction) -> List[str]:
         """The spark-submit arguments of ``action``."""
-        jars = sorted(str(p) for p in (self.app_dir / "lib").glob("*.jar"))
+        jars = sorted(f"{self.app_uri}/lib/{p.name}" for p in (self.app_dir / "lib").glob("*.jar"))
         archives = [resolve(uri, self.values) for uri in action.archives]
         argv = ["--master", self.master, "--deploy-mode", self.deploy_mode,
                 "--name", resolve(action.app_name, self.values), "--jars", ",".join(jars)]

@@ -9,9 +9,10 @@ Every job's process group must be empty when spark-submit returns. The jobs writ
 logs, as a cluster with a History Server has them: nothing in them gives the pseudonym key back.
 
 Standalone runs Python drivers in client mode only; Oozie runs the actions in YARN cluster mode. The
-last test submits ``cleanse`` to a real YARN (:mod:`tests.cluster.yarn`, on this machine's network)
-in cluster mode, from the shipped environment: the driver, the archives and the key file are where
-YARN puts them, not where the launcher lays them out.
+last test runs the chain on a real HDFS with ``conf/cluster.yaml`` and submits ``cleanse`` to a real
+YARN (:mod:`tests.cluster.yarn`, on this machine's network) in cluster mode, from the shipped
+environment deployed to HDFS, with the bundle's production ``job.properties``: the driver, the
+archives and the key file are where YARN puts them, and every table is on HDFS.
 
 The cluster has no network: its daemons and every spark-submit run in a network namespace with
 only a loopback interface (:mod:`tests.cluster.isolated_network`), and spark-submit with an empty
@@ -33,7 +34,7 @@ import subprocess
 import sys
 import time
 from base64 import b64encode
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -41,11 +42,12 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import check, cleanse, generate, ingest
+from jobs.runtime.config import Paths, load_config
 from jobs.runtime.jars import delta_artifact
 from jobs.runtime.job import run_job
 from oozie.bundle import NAME, assemble
 from tests.cluster.isolated_network import IsolatedNetwork, NamespaceUnavailable
-from tests.cluster.launcher import Launcher, spark_chain
+from tests.cluster.launcher import Launcher, resolve, spark_chain
 from tests.cluster.standalone import HOST, StandaloneCluster, free_port
 from tests.cluster.yarn import MiniYarn
 from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, pseudonym_key, redirected_paths
@@ -70,6 +72,9 @@ SPARK_OPTS = ("--driver-memory 1g --executor-memory 1g --executor-cores 1"
               " --conf spark.driver.extraJavaOptions=-XX:TieredStopAtLevel=1"
               " --conf spark.executor.extraJavaOptions=-XX:TieredStopAtLevel=1")
 SPARK_SUBMIT = Path(sys.executable).parent / "spark-submit"
+# The tests' tiny-data settings, as spark-submit --conf (which wins over the environment's conf file).
+TINY_DATA_CONF = {k: v for k, v in FAST_SPARK_SETTINGS.items() if k not in (
+    "spark.master", "spark.driver.memory", "spark.driver.extraJavaOptions")}
 JAR_LIST = PROJECT_ROOT / ".jars" / "jars.txt"
 
 
@@ -124,17 +129,22 @@ def data_root(raw: Path, into: Path) -> Path:
     return into
 
 
+def run_in_process(name: str, argv: list) -> None:
+    """Run a job in this process, in local mode on the tests' session, as the reference does."""
+    body, extra = {"ingest": (ingest.run, {}), "check": (check.run, {}),
+                   "cleanse": (cleanse.run, {"preflight": cleanse.load_pseudonym_key})}[name]
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = run_job(name, body, argv, spark_extra=FAST_SPARK_SETTINGS, **extra)
+    assert code == 0, f"{name}: {out.getvalue()[-3000:]}"
+
+
 @pytest.fixture(scope="module")
 def reference(spark, raw_day, tmp_path_factory) -> Path:
     """The chain in local mode, in this process: the oracle of the cluster runs."""
     root = data_root(raw_day, tmp_path_factory.mktemp("reference"))
     with pseudonym_key(KEY):
-        for name, body, extra in (("ingest", ingest.run, {}),
-                                  ("cleanse", cleanse.run, {"preflight": cleanse.load_pseudonym_key}),
-                                  ("check", check.run, {})):
-            with contextlib.redirect_stdout(io.StringIO()) as out:
-                code = run_job(name, body, job_argv(root, RUN_DATE), spark_extra=FAST_SPARK_SETTINGS, **extra)
-            assert code == 0, f"{name}: {out.getvalue()[-3000:]}"
+        for name in ("ingest", "cleanse", "check"):
+            run_in_process(name, job_argv(root, RUN_DATE))
     return root
 
 
@@ -151,9 +161,8 @@ def bundles(packages, tmp_path_factory):
     return built
 
 
-def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, ui_port: int,
-             yarn: MiniYarn = None) -> Launcher:
-    """The actions' launcher for the standalone ``cluster``, or for ``yarn`` in cluster mode."""
+def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, ui_port: int) -> Launcher:
+    """The actions' launcher for the standalone ``cluster``."""
     key = root / "secure" / "pseudonym.key"
     key.parent.mkdir()
     key.write_text(KEY + "\n")
@@ -163,18 +172,13 @@ def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path
                   "pseudonymKeyFile": str(key)}
     # The jobs' data zones under root (on a cluster: conf/cluster.yaml's HDFS paths).
     extra = [part for item in redirected_paths(root) for part in ("--set", item)]
-    # Tiny-data settings, as for every test; the driver's UI stays on (the kill test watches it).
-    tiny = {k: v for k, v in FAST_SPARK_SETTINGS.items() if k not in (
-        "spark.master", "spark.driver.memory", "spark.driver.extraJavaOptions", "spark.ui.enabled")}
+    # The driver's UI stays on: the kill test watches it.
+    tiny = {k: v for k, v in TINY_DATA_CONF.items() if k != "spark.ui.enabled"}
     events = root / "event-logs"     # what a History Server would read (uncompressed, to be scanned)
     events.mkdir(exist_ok=True)
     event_logs = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
                   "spark.eventLog.compress": "false"}
     submit_conf = {**tiny, **event_logs, "spark.ui.port": str(ui_port)}
-    if yarn is not None:
-        return Launcher(app_dir, properties, "yarn", python, extra_args=extra, deploy_mode="cluster",
-                        submit_conf={**submit_conf, **yarn.submit_conf(python)},
-                        environment=yarn.client_environment())
     return Launcher(app_dir, properties, cluster.url, python, extra_args=extra, submit_conf=submit_conf,
                     in_network=cluster.in_network)
 
@@ -207,16 +211,22 @@ def counts(spark, root: Path) -> dict:
     return found
 
 
-def curated(spark, root: Path, zone: str, feed: str):
-    """A silver or quarantine table without the run's own ids, its source files relative to raw."""
-    df = spark.read.format("delta").load(str(root / zone / feed))
+def curated(spark, root, zone: str, feed: str):
+    """A silver or quarantine table without the run's own ids, its source files relative to raw.
+    ``root`` is the data directory, or the zone's own directory or URI when it is a ``str``."""
+    df = spark.read.format("delta").load(f"{root}/{feed}" if isinstance(root, str) else str(root / zone / feed))
     return (df.drop(*[c for c in RUN_COLUMNS if c in df.columns])
             .withColumn("_source_file", F.regexp_replace("_source_file", "^.*/raw/", "raw/")))
 
 
-def check_outcome(root: Path) -> dict:
+def check_report(root: Path) -> str:
+    """The check's JSON result in the data directory ``root``."""
+    return (root / "reports" / "check" / f"{RUN_DATE}.json").read_text()
+
+
+def check_outcome(report: str) -> dict:
     """Each rule's status and observed value (floats rounded: the sums' order differs on a cluster)."""
-    document = json.loads((root / "reports" / "check" / f"{RUN_DATE}.json").read_text())
+    document = json.loads(report)
     assert document["status"] == "passed" and not document["critical_failures"]
     return {f"{name}.{rule['name']}": (rule["status"], round(rule["observed"], 9) if isinstance(
         rule["observed"], float) else rule["observed"]) for name, dataset in document["datasets"].items()
@@ -232,7 +242,7 @@ def assert_same_results(spark, reference: Path, root: Path) -> None:
         for feed in FEEDS:
             assert_df_equality(curated(spark, root, zone, feed), curated(spark, reference, zone, feed),
                                ignore_row_order=True, ignore_column_order=True)
-    assert check_outcome(root) == check_outcome(reference)
+    assert check_outcome(check_report(root)) == check_outcome(check_report(reference))
 
 
 def assert_key_not_in_event_logs(root: Path) -> None:
@@ -356,26 +366,69 @@ def test_the_chain_runs_from_the_wheel_in_the_shipped_environment_and_survives_a
     assert_same_results(spark, reference, root)
 
 
-def test_cleanse_runs_on_yarn_in_cluster_mode_from_the_shipped_environment(
-        spark, yarn, bundles, reference, bare_python, tmp_path):
-    """As Oozie runs the action (``<master>yarn</master><mode>cluster</mode>``): the driver runs in
-    the ApplicationMaster's container, where the node's Python is bare. It imports the job only if
-    the action's ``spark.pyspark.python`` reaches the ApplicationMaster, and reads conf and the key
-    only if YARN localised the action's archives and file under their '#' names."""
-    root = tmp_path
-    shutil.copytree(reference / "bronze", root / "bronze")      # a copy of a Delta table is a table
+def job_properties(text: str, **overrides: str) -> dict:
+    """A ``job.properties``' values, ``${name}`` references resolved, some replaced first."""
+    values = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    values.update(overrides)
+    return {name: resolve(value, values) for name, value in values.items()}
+
+
+def logged_end(logs: dict, job: str) -> list:
+    """The JSON ``end`` records of ``job`` in the containers' logs (``logging.format: json``)."""
+    records = [json.loads(line) for text in logs.values() for line in text.splitlines() if line.startswith("{")]
+    return [r for r in records if r.get("job") == job and r.get("message") == "end"]
+
+
+def test_the_chain_runs_on_hdfs_and_cleanse_on_yarn_with_the_production_properties_and_conf(
+        spark, yarn, bundles, raw_day, reference, bare_python, tmp_path):
+    """The chain on a Hadoop cluster's HDFS, with ``conf/cluster.yaml`` as shipped.
+
+    ``cleanse`` runs as Oozie runs the action (``<master>yarn</master><mode>cluster</mode>``) with
+    the bundle's ``job-production.properties``, only its name node replaced by this HDFS: the bundle
+    deployed to its ``appPath``, the key to its ``pseudonymKeyFile``. The driver runs in the
+    ApplicationMaster's container, where the node's Python is bare: it imports the job only if the
+    action's ``spark.pyspark.python`` reaches the ApplicationMaster, and reads conf and the key only
+    if YARN localised the action's archives and file under their '#' names (conf/cluster.yaml never
+    creates a key). ``ingest`` and ``check`` run in this process (local mode) on the same HDFS, with
+    the conf's ``hdfs:///`` paths naming its name node: raw files are listed and read, and reports
+    written, through Hadoop's HDFS client. Every table and the check's outcome must be the local
+    run's."""
     app_dir = bundles["environment"]
     cleanse_action, = [a for a in spark_chain((app_dir / "workflow.xml").read_text()) if a.name == "cleanse"]
     assert cleanse_action.files and "spark.pyspark.python=./environment/" in cleanse_action.opts
     yarn.wait()
-    submitted = launcher(app_dir, root, None, bare_python, free_port(), yarn=yarn).submit(
-        cleanse_action, root / "client", SPARK_SUBMIT)
+    properties = job_properties((app_dir / "job-production.properties").read_text(), nameNode=yarn.hdfs,
+                                runDate=RUN_DATE.isoformat())
+    config = load_config(str(PROJECT_ROOT / properties["jobConf"]))
+    assert properties["appPath"] == yarn.hdfs + config.oozie.environments["production"].app_dir
+    yarn.put(spark, app_dir, properties["appPath"])
+    key = tmp_path / "pseudonym.key"
+    key.write_text(KEY + "\n")
+    yarn.put(spark, key, properties["pseudonymKeyFile"])
+    yarn.put(spark, raw_day, config.paths.raw)
+    zones = {f.name: yarn.uri(getattr(config.paths, f.name)) for f in fields(Paths)}
+    assert all(uri.startswith(yarn.hdfs + "/") for uri in zones.values())
+    in_process = ["--conf", str(PROJECT_ROOT / properties["jobConf"]), "--run-date", RUN_DATE.isoformat(),
+                  *[part for zone, uri in zones.items() for part in ("--set", f"paths.{zone}={uri}")]]
+
+    run_in_process("ingest", in_process)
+    on_yarn = Launcher(app_dir, properties, "yarn", bare_python, deploy_mode="cluster", app_uri=properties["appPath"],
+                       submit_conf={**TINY_DATA_CONF, **yarn.submit_conf(bare_python)},
+                       environment=yarn.client_environment())
+    submitted = on_yarn.submit(cleanse_action, tmp_path / "client", SPARK_SUBMIT)
     assert submitted.returncode == 0, submitted.output[-4000:]
     assert "state: FINISHED" in submitted.output and "final status: SUCCEEDED" in submitted.output
-    drivers = [path for path, text in yarn.container_logs().items()
-               if f"[cleanse {RUN_DATE}] end status=succeeded" in text]
-    assert drivers, "no YARN container ran the cleanse driver"
-    for zone in ("silver", "quarantine"):
+    ended, = logged_end(yarn.container_logs(), "cleanse")
+    assert (ended["run_date"], ended["status"]) == (RUN_DATE.isoformat(), "succeeded")
+    run_in_process("check", in_process)
+
+    runs = spark.read.format("delta").load(zones["run_log"]).select("job", "status", "environment").collect()
+    assert sorted(map(tuple, runs)) == [(job, "succeeded", "cluster") for job in ("check", "cleanse", "ingest")]
+    for zone in ("bronze", "silver", "quarantine"):
         for feed in FEEDS:
-            assert_df_equality(curated(spark, root, zone, feed), curated(spark, reference, zone, feed),
+            assert_df_equality(curated(spark, zones[zone], zone, feed), curated(spark, reference, zone, feed),
                                ignore_row_order=True, ignore_column_order=True)
+    reports = f"{zones['reports']}/check/{RUN_DATE}"
+    report = spark.read.text(f"{reports}.json", wholetext=True).first()[0]
+    assert check_outcome(report) == check_outcome(check_report(reference))
+    assert "<svg" in spark.read.text(f"{reports}.html", wholetext=True).first()[0]
