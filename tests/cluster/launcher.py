@@ -132,7 +132,9 @@ class Launcher:
         More environment variables for spark-submit (e.g. ``HADOOP_CONF_DIR``).
     app_uri
         What ``${wf:appPath()}`` is: where the bundle was deployed (default: ``app_dir`` itself;
-        on a Hadoop cluster, its HDFS copy). The jars of ``lib/`` are taken from there too.
+        on a Hadoop cluster, its HDFS copy). The jars of ``lib/`` are taken from there too. Only
+        in cluster mode may it be remote: in client mode, the launcher lays the driver's files
+        out from it itself.
 
     Notes
     -----
@@ -146,6 +148,8 @@ class Launcher:
                  environment: Dict[str, str] = None, app_uri: Optional[str] = None):
         self.app_dir, self.master, self.python = Path(app_dir), master, Path(python)
         self.app_uri = app_uri or str(self.app_dir)
+        if deploy_mode != "cluster" and "://" in self.app_uri and not self.app_uri.startswith("file:"):
+            raise ValueError(f"a remote app_uri needs cluster mode (YARN localises its files): {self.app_uri}")
         self.values = {**properties, "wf:appPath()": self.app_uri}
         self.submit_conf, self.extra_args = dict(submit_conf or {}), list(extra_args)
         self.in_network, self.deploy_mode = in_network, deploy_mode

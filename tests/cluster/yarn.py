@@ -75,27 +75,71 @@ class MiniYarn:
 
     @property
     def hdfs(self) -> str:
-        """Its HDFS, the clients' default file system: ``hdfs://localhost:<port>``."""
+        """Its HDFS, the clients' default file system: ``hdfs://localhost:<port>`` (once
+        :meth:`wait` has returned)."""
         settings = ElementTree.parse(self.conf_dir / "core-site.xml").getroot().iter("property")
-        return next(p.findtext("value") for p in settings if p.findtext("name") == "fs.defaultFS")
+        found = next((p.findtext("value") for p in settings if p.findtext("name") == "fs.defaultFS"), None)
+        if not (found or "").startswith("hdfs://"):
+            raise RuntimeError(f"no HDFS in {self.conf_dir / 'core-site.xml'}: fs.defaultFS={found}")
+        return found
 
     def uri(self, path: str) -> str:
-        """``path`` (``/data``, ``hdfs:///data``) as a URI naming this HDFS, for clients without its
-        configuration (the tests' own Spark session); a URI naming a host is returned as it is."""
+        """A location on this HDFS as a URI naming its name node.
+
+        Parameters
+        ----------
+        path
+            ``/data`` or ``hdfs:///data`` (the default file system's), or an ``hdfs://`` URI
+            naming a host, returned as it is.
+
+        Returns
+        -------
+        str
+            ``hdfs://localhost:<port>/data``, usable by clients without this cluster's
+            configuration (the tests' own Spark session).
+
+        Raises
+        ------
+        ValueError
+            For anything else (a relative path, another file system).
+        """
         if path.startswith("hdfs:///"):
             return self.hdfs + path[len("hdfs://"):]
-        return self.hdfs + path if path.startswith("/") else path
+        if path.startswith("/"):
+            return self.hdfs + path
+        if path.startswith("hdfs://"):
+            return path
+        raise ValueError(f"not a location on HDFS: {path}")
 
     def put(self, spark, local: Path, path: str) -> str:
-        """Copy the file or directory ``local`` to ``path`` on its HDFS (which must not exist yet),
-        through the Hadoop client of ``spark``; returns the copy's URI."""
+        """Copy a local file or directory to this HDFS, through the Hadoop client of ``spark``.
+
+        Parameters
+        ----------
+        spark
+            A SparkSession (its JVM's Hadoop client does the copy).
+        local
+            The file or directory to copy.
+        path
+            Where on HDFS (see :meth:`uri`); its parent directories are made.
+
+        Returns
+        -------
+        str
+            The copy's URI.
+
+        Raises
+        ------
+        FileExistsError
+            When ``path`` exists already.
+        """
         hadoop = spark.sparkContext._jvm.org.apache.hadoop.fs
         target = hadoop.Path(self.uri(path))
         fs = target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
         if fs.exists(target):
             raise FileExistsError(target.toString())
         fs.mkdirs(target.getParent())
-        fs.copyFromLocalFile(False, False, hadoop.Path(local.as_uri()), target)
+        fs.copyFromLocalFile(False, False, hadoop.Path(Path(local).resolve().as_uri()), target)
         return target.toString()
 
     def wait(self, timeout_s: float = 180.0) -> None:
@@ -103,7 +147,7 @@ class MiniYarn:
         deadline = time.monotonic() + timeout_s
         while not (self.conf_dir / "yarn-site.xml").exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"MiniYARNCluster did not start:\n{self.log()[-3000:]}")
+                raise RuntimeError(f"the HDFS and YARN minicluster did not start:\n{self.log()[-3000:]}")
             time.sleep(0.5)
 
     def log(self) -> str:

@@ -17,7 +17,17 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
  * then key=value settings. Runs until killed.
  */
 public class MiniYarn {
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    try {
+      start(args);
+      Thread.currentThread().join();
+    } catch (Throwable failure) {  // the daemons' threads would keep a half-started JVM alive
+      failure.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  private static void start(String[] args) throws Exception {
     Configuration conf = new YarnConfiguration();
     for (int i = 1; i < args.length; i++) {
       String[] setting = args[i].split("=", 2);
@@ -36,7 +46,6 @@ public class MiniYarn {
     Path yarnSite = Path.of(args[0]);
     write(clients, yarnSite.resolveSibling("core-site.xml"));
     write(clients, yarnSite);
-    Thread.currentThread().join();
   }
 
   private static void write(Configuration conf, Path target) throws Exception {
