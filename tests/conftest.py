@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Mapping, Sequence, Union
 
 import pytest
 
@@ -48,44 +48,52 @@ FAST_SPARK_SETTINGS: Dict[str, str] = {
 }
 
 
-def redirected_paths(root: Path) -> List[str]:
-    """``--set`` overrides moving every zone of ``paths`` under ``root``.
+def redirected_paths(root: Union[Path, Mapping[str, str]]) -> List[str]:
+    """``--set`` overrides moving every zone of ``paths`` under ``root``, or to given locations.
 
     Parameters
     ----------
     root
-        Directory that receives one subdirectory per zone (``raw``, ``bronze``, ...).
+        Directory that receives one subdirectory per zone (``raw``, ``bronze``, ...), or each
+        zone's location by name (e.g. a URI on HDFS).
 
     Returns
     -------
     list of str
-        ``paths.<zone>=<root>/<zone>`` for every field of :class:`jobs.runtime.config.Paths`,
-        ready for ``load_config(path, overrides)`` or a job's ``--set``.
+        ``paths.<zone>=<root>/<zone>`` (or ``paths.<zone>=<root[zone]>``) for every field of
+        :class:`jobs.runtime.config.Paths`, ready for ``load_config(path, overrides)`` or a job's
+        ``--set``.
     """
-    return [f"paths.{f.name}={Path(root) / f.name}" for f in dataclasses.fields(Paths)]
+    zones = [f.name for f in dataclasses.fields(Paths)]
+    if isinstance(root, Mapping):
+        return [f"paths.{zone}={root[zone]}" for zone in zones]
+    return [f"paths.{zone}={Path(root) / zone}" for zone in zones]
 
 
-def job_argv(root: Path, run_date: dt.date, settings: Dict[str, object] = None, extra: Sequence[str] = ()) -> List[str]:
-    """A job's arguments on the local conf with every zone under ``root``.
+def job_argv(root: Union[Path, Mapping[str, str]], run_date: dt.date, settings: Dict[str, object] = None,
+             extra: Sequence[str] = (), conf: Path = LOCAL_CONF) -> List[str]:
+    """A job's arguments on ``conf`` (the local one by default) with every zone under ``root``.
 
     Parameters
     ----------
     root
-        Data directory (see :func:`redirected_paths`).
+        Data directory, or each zone's location (see :func:`redirected_paths`).
     run_date
         The ``--run-date``.
     settings
         More ``--set`` overrides, key path to value.
     extra
         More ``--set`` overrides, already ``key=value``.
+    conf
+        The ``--conf`` file.
 
     Returns
     -------
     list of str
-        ``--conf <local.yaml> --run-date <date> --set ...``.
+        ``--conf <conf> --run-date <date> --set ...``.
     """
     overrides = redirected_paths(root) + [f"{k}={v}" for k, v in (settings or {}).items()] + list(extra)
-    return ["--conf", str(LOCAL_CONF), "--run-date", run_date.isoformat()] + [
+    return ["--conf", str(conf), "--run-date", run_date.isoformat()] + [
         part for item in overrides for part in ("--set", item)]
 
 

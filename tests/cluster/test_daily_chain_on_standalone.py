@@ -36,6 +36,7 @@ import time
 from base64 import b64encode
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Dict
 
 import pytest
 from chispa import assert_df_equality
@@ -107,7 +108,7 @@ def cluster(network, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def yarn(tmp_path_factory):
-    """A YARN ResourceManager and NodeManager (this machine's network)."""
+    """An HDFS (NameNode, DataNode) and a YARN (ResourceManager, NodeManager), on this machine's network."""
     started = MiniYarn(tmp_path_factory.mktemp("yarn")).start()
     try:
         yield started
@@ -198,12 +199,17 @@ def run_chain(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Pat
     return results
 
 
-def counts(spark, root: Path) -> dict:
+def zones_under(root: Path) -> Dict[str, str]:
+    """Each zone's location in the data directory ``root``."""
+    return {f.name: str(root / f.name) for f in fields(Paths)}
+
+
+def counts(spark, zones: Dict[str, str]) -> dict:
     """Rows per zone and feed, and quarantined rows per feed and reason."""
     found = {}
     for zone in ("bronze", "silver", "quarantine"):
         for feed in FEEDS:
-            df = spark.read.format("delta").load(str(root / zone / feed))
+            df = spark.read.format("delta").load(f"{zones[zone]}/{feed}")
             found[(zone, feed)] = df.count()
             if zone == "quarantine":
                 for row in df.select(F.explode("reasons").alias("reason")).groupBy("reason").count().collect():
@@ -211,17 +217,17 @@ def counts(spark, root: Path) -> dict:
     return found
 
 
-def curated(spark, root, zone: str, feed: str):
-    """A silver or quarantine table without the run's own ids, its source files relative to raw.
-    ``root`` is the data directory, or the zone's own directory or URI when it is a ``str``."""
-    df = spark.read.format("delta").load(f"{root}/{feed}" if isinstance(root, str) else str(root / zone / feed))
+def curated(spark, table: str):
+    """A bronze, silver or quarantine table without the run's own ids, its source files relative to
+    raw."""
+    df = spark.read.format("delta").load(table)
     return (df.drop(*[c for c in RUN_COLUMNS if c in df.columns])
             .withColumn("_source_file", F.regexp_replace("_source_file", "^.*/raw/", "raw/")))
 
 
-def check_report(root: Path) -> str:
-    """The check's JSON result in the data directory ``root``."""
-    return (root / "reports" / "check" / f"{RUN_DATE}.json").read_text()
+def check_report(spark, zones: Dict[str, str], kind: str = "json") -> str:
+    """The check's report (``json`` or ``html``) among the zones ``zones``, wherever they are."""
+    return spark.read.text(f"{zones['reports']}/check/{RUN_DATE}.{kind}", wholetext=True).first()[0]
 
 
 def check_outcome(report: str) -> dict:
@@ -233,16 +239,19 @@ def check_outcome(report: str) -> dict:
         for rule in dataset["rules"]}
 
 
-def assert_same_results(spark, reference: Path, root: Path) -> None:
+def assert_same_results(spark, reference: Dict[str, str], run: Dict[str, str]) -> None:
+    """The run's tables, row for row, and the check's outcome, rule for rule, are the reference's
+    (which is not empty, and conserves every row)."""
     expected = counts(spark, reference)
-    assert counts(spark, root) == expected
+    assert counts(spark, run) == expected
     assert all(expected[("silver", f)] + expected[("quarantine", f)] == expected[("bronze", f)] for f in FEEDS)
     assert expected[("silver", "cdr")] > 8000 and expected[("quarantine", "cdr")] > 0
-    for zone in ("silver", "quarantine"):
+    for zone in ("bronze", "silver", "quarantine"):
         for feed in FEEDS:
-            assert_df_equality(curated(spark, root, zone, feed), curated(spark, reference, zone, feed),
+            assert_df_equality(curated(spark, f"{run[zone]}/{feed}"), curated(spark, f"{reference[zone]}/{feed}"),
                                ignore_row_order=True, ignore_column_order=True)
-    assert check_outcome(check_report(root)) == check_outcome(check_report(reference))
+    outcome = check_outcome(check_report(spark, reference))
+    assert outcome and check_outcome(check_report(spark, run)) == outcome
 
 
 def assert_key_not_in_event_logs(root: Path) -> None:
@@ -312,7 +321,7 @@ def test_the_chain_runs_from_the_egg_on_a_bare_python(
     results = run_chain(bundles["egg"], root, cluster, bare_python)
     assert list(results) == ["ingest", "cleanse", "check"]
     assert_exited_cleanly(results)
-    assert_same_results(spark, reference, root)
+    assert_same_results(spark, zones_under(reference), zones_under(root))
     assert_key_not_in_event_logs(root)
     assert_no_clear_identifier_in_logs(spark, raw_day, results, cluster, root)
 
@@ -363,53 +372,62 @@ def test_the_chain_runs_from_the_wheel_in_the_shipped_environment_and_survives_a
     # the driver saw the executor go, and ran its tasks again elsewhere
     assert f"Lost executor {killed['executors'][0]}" in results["cleanse"].output
     assert_exited_cleanly(results)
-    assert_same_results(spark, reference, root)
+    assert_same_results(spark, zones_under(reference), zones_under(root))
 
 
-def job_properties(text: str, **overrides: str) -> dict:
-    """A ``job.properties``' values, ``${name}`` references resolved, some replaced first."""
-    values = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+def parse_properties(text: str, **overrides: str) -> Dict[str, str]:
+    """A ``job.properties``' values, some replaced first, every ``${name}`` resolved (nested ones too)."""
+    values = dict(line.split("=", 1) for line in text.splitlines() if line.strip() and not line.startswith("#"))
     values.update(overrides)
-    return {name: resolve(value, values) for name, value in values.items()}
+    while True:
+        resolved = {name: resolve(value, values) for name, value in values.items()}
+        if resolved == values:
+            return values
+        values = resolved
 
 
-def logged_end(logs: dict, job: str) -> list:
+def json_end_records(logs: Dict[str, str], job: str) -> list:
     """The JSON ``end`` records of ``job`` in the containers' logs (``logging.format: json``)."""
-    records = [json.loads(line) for text in logs.values() for line in text.splitlines() if line.startswith("{")]
+    records = []
+    for line in (line for text in logs.values() for line in text.splitlines() if line.startswith("{")):
+        with contextlib.suppress(ValueError):
+            records.append(json.loads(line))
     return [r for r in records if r.get("job") == job and r.get("message") == "end"]
 
 
 def test_the_chain_runs_on_hdfs_and_cleanse_on_yarn_with_the_production_properties_and_conf(
         spark, yarn, bundles, raw_day, reference, bare_python, tmp_path):
-    """The chain on a Hadoop cluster's HDFS, with ``conf/cluster.yaml`` as shipped.
+    """The chain on a Hadoop cluster's HDFS, with ``conf/cluster.yaml``.
 
     ``cleanse`` runs as Oozie runs the action (``<master>yarn</master><mode>cluster</mode>``) with
-    the bundle's ``job-production.properties``, only its name node replaced by this HDFS: the bundle
-    deployed to its ``appPath``, the key to its ``pseudonymKeyFile``. The driver runs in the
-    ApplicationMaster's container, where the node's Python is bare: it imports the job only if the
-    action's ``spark.pyspark.python`` reaches the ApplicationMaster, and reads conf and the key only
-    if YARN localised the action's archives and file under their '#' names (conf/cluster.yaml never
-    creates a key). ``ingest`` and ``check`` run in this process (local mode) on the same HDFS, with
-    the conf's ``hdfs:///`` paths naming its name node: raw files are listed and read, and reports
-    written, through Hadoop's HDFS client. Every table and the check's outcome must be the local
-    run's."""
+    the bundle's ``job-production.properties``, its name node replaced by this HDFS: the bundle is
+    deployed to its ``appPath``, the key to its ``pseudonymKeyFile``. (Where the job is submitted,
+    resource manager and queue, comes from ``HADOOP_CONF_DIR``; the tiny-data settings are passed
+    as ``--conf`` over the conf's ``runtime.spark``.) The driver runs in the ApplicationMaster's
+    container, where the node's Python is bare: it imports the job only if the action's
+    ``spark.pyspark.python`` reaches the ApplicationMaster, and reads conf and the key only if YARN
+    localised the action's archives and file under their '#' names (conf/cluster.yaml never creates
+    a key, and the launcher passes no key in the environment). ``ingest`` and ``check`` run in this
+    process (local mode) on the same HDFS, the conf's ``hdfs:///`` paths qualified with its name
+    node: raw files are listed and read, and reports written, through Hadoop's HDFS client. Every
+    table and the check's outcome must be the local run's; no container log holds the key."""
     app_dir = bundles["environment"]
     cleanse_action, = [a for a in spark_chain((app_dir / "workflow.xml").read_text()) if a.name == "cleanse"]
     assert cleanse_action.files and "spark.pyspark.python=./environment/" in cleanse_action.opts
     yarn.wait()
-    properties = job_properties((app_dir / "job-production.properties").read_text(), nameNode=yarn.hdfs,
-                                runDate=RUN_DATE.isoformat())
-    config = load_config(str(PROJECT_ROOT / properties["jobConf"]))
-    assert properties["appPath"] == yarn.hdfs + config.oozie.environments["production"].app_dir
+    properties = parse_properties((app_dir / "job-production.properties").read_text(), nameNode=yarn.hdfs,
+                                  runDate=RUN_DATE.isoformat())
+    conf = PROJECT_ROOT / properties["jobConf"]
+    config = load_config(str(conf))
     yarn.put(spark, app_dir, properties["appPath"])
     key = tmp_path / "pseudonym.key"
     key.write_text(KEY + "\n")
+    key.chmod(0o600)
     yarn.put(spark, key, properties["pseudonymKeyFile"])
-    yarn.put(spark, raw_day, config.paths.raw)
     zones = {f.name: yarn.uri(getattr(config.paths, f.name)) for f in fields(Paths)}
     assert all(uri.startswith(yarn.hdfs + "/") for uri in zones.values())
-    in_process = ["--conf", str(PROJECT_ROOT / properties["jobConf"]), "--run-date", RUN_DATE.isoformat(),
-                  *[part for zone, uri in zones.items() for part in ("--set", f"paths.{zone}={uri}")]]
+    yarn.put(spark, raw_day, zones["raw"])
+    in_process = job_argv(zones, RUN_DATE, conf=conf)
 
     run_in_process("ingest", in_process)
     on_yarn = Launcher(app_dir, properties, "yarn", bare_python, deploy_mode="cluster", app_uri=properties["appPath"],
@@ -418,17 +436,16 @@ def test_the_chain_runs_on_hdfs_and_cleanse_on_yarn_with_the_production_properti
     submitted = on_yarn.submit(cleanse_action, tmp_path / "client", SPARK_SUBMIT)
     assert submitted.returncode == 0, submitted.output[-4000:]
     assert "state: FINISHED" in submitted.output and "final status: SUCCEEDED" in submitted.output
-    ended, = logged_end(yarn.container_logs(), "cleanse")
-    assert (ended["run_date"], ended["status"]) == (RUN_DATE.isoformat(), "succeeded")
+    assert not submitted.leftovers, f"spark-submit's processes outlived it: {submitted.leftovers}"
+    container_logs = yarn.container_logs()
+    ended = json_end_records(container_logs, "cleanse")
+    assert [(e["run_date"], e["status"]) for e in ended] == [(RUN_DATE.isoformat(), "succeeded")], ended
+    assert not [path for path, text in container_logs.items() if KEY in text]
     run_in_process("check", in_process)
 
     runs = spark.read.format("delta").load(zones["run_log"]).select("job", "status", "environment").collect()
     assert sorted(map(tuple, runs)) == [(job, "succeeded", "cluster") for job in ("check", "cleanse", "ingest")]
-    for zone in ("bronze", "silver", "quarantine"):
-        for feed in FEEDS:
-            assert_df_equality(curated(spark, zones[zone], zone, feed), curated(spark, reference, zone, feed),
-                               ignore_row_order=True, ignore_column_order=True)
-    reports = f"{zones['reports']}/check/{RUN_DATE}"
-    report = spark.read.text(f"{reports}.json", wholetext=True).first()[0]
-    assert check_outcome(report) == check_outcome(check_report(reference))
-    assert "<svg" in spark.read.text(f"{reports}.html", wholetext=True).first()[0]
+    sources = spark.read.format("delta").load(f"{zones['bronze']}/cdr").select("_source_file").distinct().collect()
+    assert sources and all(row[0].startswith(zones["raw"] + "/") for row in sources), sources[:3]
+    assert_same_results(spark, zones_under(reference), zones)
+    assert "<svg" in check_report(spark, zones, "html")
