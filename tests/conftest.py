@@ -97,6 +97,11 @@ def job_argv(root: Union[Path, Mapping[str, str]], run_date: dt.date, settings: 
         part for item in overrides for part in ("--set", item)]
 
 
+def properties_values(text: str) -> Dict[str, str]:
+    """The values of a ``job.properties`` file's text, as written (``${...}`` unresolved)."""
+    return dict(line.split("=", 1) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
 @contextlib.contextmanager
 def pseudonym_key(key: str):
     """``$CDR_PSEUDONYM_KEY`` set to ``key`` inside the block, as it was after it (for module

@@ -4,7 +4,8 @@ The workflow's Spark actions run as Oozie would run them (:mod:`tests.cluster.la
 bundle's ``lib/``, with the nodes' Python holding nothing but the standard library, reading and
 writing Delta. The oracle is the same chain run in local mode on the same raw day, which the
 end-to-end tests check against the generator's truth: every table and count must be the same on
-the cluster, with either packaging, and when a worker is killed in the middle of ``cleanse``.
+the cluster, whose chain takes its actions from both packagings' bundles and loses a worker in the
+middle of ``cleanse``.
 Every job's process group must be empty when spark-submit returns. The jobs write Spark event
 logs, as a cluster with a History Server has them: nothing in them gives the pseudonym key back.
 
@@ -51,7 +52,8 @@ from tests.cluster.isolated_network import IsolatedNetwork, NamespaceUnavailable
 from tests.cluster.launcher import Launcher, resolve, spark_chain
 from tests.cluster.standalone import HOST, StandaloneCluster, free_port
 from tests.cluster.yarn import MiniYarn
-from tests.conftest import FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, pseudonym_key, redirected_paths
+from tests.conftest import (FAST_SPARK_SETTINGS, PROJECT_ROOT, job_argv, properties_values, pseudonym_key,
+                            redirected_paths)
 from tests.identifiers import assert_no_leak, clear_identifiers, digit_runs
 from transformations.cleansing.pseudonymise import hmac_pads
 
@@ -165,7 +167,7 @@ def bundles(packages, tmp_path_factory):
 def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, ui_port: int) -> Launcher:
     """The actions' launcher for the standalone ``cluster``."""
     key = root / "secure" / "pseudonym.key"
-    key.parent.mkdir()
+    key.parent.mkdir(exist_ok=True)
     key.write_text(KEY + "\n")
     key.chmod(0o600)
     properties = {"nameNode": "file://", "queueName": "default", "runDate": RUN_DATE.isoformat(),
@@ -184,18 +186,25 @@ def launcher(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path
                     in_network=cluster.in_network)
 
 
-def run_chain(app_dir: Path, root: Path, cluster: StandaloneCluster, python: Path, during=None) -> dict:
-    """Submit the workflow's actions in order; ``during`` maps an action to a watcher of its process."""
+def run_chain(app_dirs: Dict[str, Path], root: Path, cluster: StandaloneCluster, python: Path,
+              during=None) -> dict:
+    """Submit the workflow's actions in order, each from its bundle in ``app_dirs`` (action name ->
+    application directory); ``during`` maps an action to a watcher of its process."""
+    chains = {app_dir: spark_chain((app_dir / "workflow.xml").read_text()) for app_dir in set(app_dirs.values())}
+    order, = {tuple(action.name for action in chain) for chain in chains.values()}   # one workflow, built twice
+    assert sorted(order) == sorted(app_dirs), (order, list(app_dirs))
     cluster.wait_for_workers(cluster.workers)
     ui_port = free_port()
-    submitter = launcher(app_dir, root, cluster, python, ui_port)
+    submitters = {app_dir: launcher(app_dir, root, cluster, python, ui_port) for app_dir in chains}
     results = {}
-    for action in spark_chain((app_dir / "workflow.xml").read_text()):
-        watcher = (during or {}).get(action.name)
-        results[action.name] = submitter.submit(
+    for name in order:
+        app_dir = app_dirs[name]
+        action, = [a for a in chains[app_dir] if a.name == name]
+        watcher = (during or {}).get(name)
+        results[name] = submitters[app_dir].submit(
             action, root / "containers", SPARK_SUBMIT,
             while_running=(lambda process: watcher(process, ui_port)) if watcher else None)
-        assert results[action.name].returncode == 0, f"{action.name}:\n{results[action.name].output[-4000:]}"
+        assert results[name].returncode == 0, f"{name}:\n{results[name].output[-4000:]}"
     return results
 
 
@@ -311,21 +320,6 @@ def test_the_cluster_has_no_network_a_job_needing_a_download_fails(network, clus
     assert f"unresolved dependency: {group}#{artifact}" in submitted.output, submitted.output[-3000:]
 
 
-def test_the_chain_runs_from_the_egg_on_a_bare_python(
-        spark, cluster, bundles, raw_day, reference, bare_python, tmp_path):
-    # the nodes' Python has neither the package nor its dependencies: both come from the bundle
-    for module in ("jobs", "yaml", "delta"):
-        assert subprocess.run([str(bare_python), "-I", "-c", f"import {module}"], cwd=tmp_path,
-                              capture_output=True).returncode != 0
-    root = data_root(raw_day, tmp_path)
-    results = run_chain(bundles["egg"], root, cluster, bare_python)
-    assert list(results) == ["ingest", "cleanse", "check"]
-    assert_exited_cleanly(results)
-    assert_same_results(spark, zones_under(reference), zones_under(root))
-    assert_key_not_in_event_logs(root)
-    assert_no_clear_identifier_in_logs(spark, raw_day, results, cluster, root)
-
-
 def busy_executors(cluster: StandaloneCluster, ui_port: int) -> dict:
     """Executor id -> active tasks of the running application, from the driver's REST API."""
     base = f"http://{HOST}:{ui_port}/api/v1/applications"
@@ -354,16 +348,26 @@ def kill_a_busy_worker(cluster: StandaloneCluster, killed: dict):
     return watch
 
 
-def test_the_chain_runs_from_the_wheel_in_the_shipped_environment_and_survives_a_dead_worker(
+# The bundle each action of the standalone chain is taken from. Each chain costs minutes of the CI's
+# budget, so one chain runs both packagings: the egg's ``cleanse``, whose worker is killed, and the
+# shipped environment's ``ingest`` and ``check`` (its ``cleanse`` runs on YARN, in the last test).
+PACKAGING = {"ingest": "environment", "cleanse": "egg", "check": "environment"}
+
+
+def test_the_chain_runs_from_both_packagings_on_a_bare_python_and_survives_a_dead_worker(
         spark, cluster, bundles, raw_day, reference, bare_python, tmp_path):
-    """The environment packaging, with a worker killed in the middle of ``cleanse`` (one run of the
-    chain covers both: each costs minutes of the CI's budget). The driver runs the lost tasks again
-    on the other worker and every result is the reference's."""
+    """The workflow's actions from the egg's bundle and the environment's, on nodes whose Python
+    has only the standard library, with a worker killed in the middle of ``cleanse``: the driver
+    runs the lost tasks again on the other worker, and every result is the reference's."""
+    # the nodes' Python has neither the package nor its dependencies: both come from the bundle
+    for module in ("jobs", "yaml", "delta"):
+        assert subprocess.run([str(bare_python), "-I", "-c", f"import {module}"], cwd=tmp_path,
+                              capture_output=True).returncode != 0
     root = data_root(raw_day, tmp_path)
     killed = {}
     try:
-        results = run_chain(bundles["environment"], root, cluster, bare_python,
-                            during={"cleanse": kill_a_busy_worker(cluster, killed)})
+        results = run_chain({action: bundles[packaging] for action, packaging in PACKAGING.items()}, root,
+                            cluster, bare_python, during={"cleanse": kill_a_busy_worker(cluster, killed)})
     finally:
         cluster.start_worker(0)
         cluster.wait_for_workers(2)
@@ -373,11 +377,13 @@ def test_the_chain_runs_from_the_wheel_in_the_shipped_environment_and_survives_a
     assert f"Lost executor {killed['executors'][0]}" in results["cleanse"].output
     assert_exited_cleanly(results)
     assert_same_results(spark, zones_under(reference), zones_under(root))
+    assert_key_not_in_event_logs(root)
+    assert_no_clear_identifier_in_logs(spark, raw_day, results, cluster, root)
 
 
 def parse_properties(text: str, **overrides: str) -> Dict[str, str]:
     """A ``job.properties``' values, some replaced first, every ``${name}`` resolved (nested ones too)."""
-    values = dict(line.split("=", 1) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    values = properties_values(text)
     values.update(overrides)
     while True:
         resolved = {name: resolve(value, values) for name, value in values.items()}

@@ -13,6 +13,7 @@ from oozie import app
 from oozie.__main__ import build
 from oozie.registry import DAILY_CHAIN, Stage
 from oozie.schemas import SchemaError, Validator
+from tests.conftest import properties_values
 from tests.conftest import CLUSTER_CONF, PROJECT_ROOT
 
 JAR = PROJECT_ROOT / ".jars" / "oozie" / "oozie-client-5.2.1.jar"
@@ -129,7 +130,7 @@ def test_the_coordinator_waits_for_every_feed_and_carries_the_sla():
 def test_job_properties_per_environment():
     conf = config("cdh")
     text = app.job_properties(conf, "production")
-    values = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    values = properties_values(text)
     assert values["jobTracker"] == "yarnrm:8032" and "resourceManager" not in values
     assert values["oozie.coord.application.path"] == "${appPath}/coordinator.xml"
     assert values["rawRoot"] == "hdfs:///data/cdr/raw"
