@@ -19,9 +19,6 @@ from tests.conftest import LOCAL_CONF, PROJECT_ROOT, redirected_paths
 
 pytestmark = pytest.mark.slow
 VENV_BIN = Path(sys.executable).parent
-TINY = ["generate.scale.cdr_rows_per_day=2000", "generate.scale.subscribers=500", "generate.scale.sites=50",
-        "generate.scale.rail_lines=1", "generate.scale.areas=4", "generate.scale.partitions=1",
-        "generate.scale.files_per_hour=1"]
 
 
 def spark_submit(args, cwd: Path, extra_env=None):
@@ -49,19 +46,11 @@ def probe_result(completed) -> dict:
     return json.loads(line[len("PROBE "):])
 
 
-def generated_cdr_files(data: Path):
-    return sorted((data / "raw" / "cdr").rglob("*.gz"))
-
-
-def test_egg_runs_the_generator_and_code_on_executors(packages, tmp_path):
+def test_the_egg_is_what_the_driver_and_executors_import(packages, tmp_path):
+    # The jobs run from the egg on a standalone cluster in tests/cluster, and `make demo` runs the
+    # whole chain with it; here, the Python workers of the executors are shown to import it.
     egg, _ = packages
     data = tmp_path / "data"
-    generated = spark_submit(["--py-files", str(egg), str(PROJECT_ROOT / "jobs" / "generate.py"),
-                              *contract_args(data, *TINY)], cwd=tmp_path)
-    assert generated.returncode == 0, generated.stderr[-3000:]
-    assert "rows/s" in generated.stdout
-    assert len(generated_cdr_files(data)) == 24
-
     probed = probe_result(spark_submit(["--py-files", str(egg),
                                         str(PROJECT_ROOT / "tests" / "jobs" / "executor_probe.py"),
                                         *contract_args(data)], cwd=tmp_path))
