@@ -79,8 +79,11 @@ demo: package
 	  env -u PYTHONPATH $(SPARK_SUBMIT) $(SUBMIT_OPTS) --py-files $(EGG) jobs/$$stage.py --conf $(CONF) --run-date $(RUN_DATE); \
 	done
 
+# The test files run in two processes, one per core (pytest-xdist): a file's tests stay in one
+# process, which computes the file's fixtures once. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: setup
 	$(PY) -m flake8

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import os
 import subprocess
 import sys
@@ -171,16 +172,30 @@ def spark(tmp_path_factory):
     session.stop()
 
 
+@contextlib.contextmanager
+def exclusive(tmp_path_factory, name: str):
+    """Held by one test process at a time (pytest-xdist's workers share the parent of their
+    temporary directories), e.g. to build in the project directory."""
+    with open(tmp_path_factory.getbasetemp().parent / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def packages(tmp_path_factory):
     """Build the egg and the wheel exactly as ``make package`` does, into a temporary dist/."""
     dist = tmp_path_factory.mktemp("dist")
     build = tmp_path_factory.mktemp("build")
-    subprocess.run([sys.executable, "setup.py", "-q", "build", "--build-base", str(build), "bdist_egg",
-                    "--dist-dir", str(dist)], cwd=PROJECT_ROOT, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), "."],
-                   cwd=PROJECT_ROOT, check=True, capture_output=True)
-    subprocess.run(["rm", "-rf", "cdr_pipelines.egg-info", "build"], cwd=PROJECT_ROOT, check=False)
+    # setup.py writes its egg-info (and the wheel's build, build/) into the project directory
+    with exclusive(tmp_path_factory, "cdr-packages"):
+        subprocess.run([sys.executable, "setup.py", "-q", "build", "--build-base", str(build), "bdist_egg",
+                        "--dist-dir", str(dist)], cwd=PROJECT_ROOT, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), "."],
+                       cwd=PROJECT_ROOT, check=True, capture_output=True)
+        subprocess.run(["rm", "-rf", "cdr_pipelines.egg-info", "build"], cwd=PROJECT_ROOT, check=False)
     egg, = dist.glob("*.egg")
     wheel, = dist.glob("*.whl")
     return egg, wheel
