@@ -47,7 +47,7 @@ def probe_result(completed) -> dict:
 
 
 def test_the_egg_is_what_the_driver_and_executors_import(packages, tmp_path):
-    # The jobs run from the egg on a standalone cluster in tests/cluster, and `make demo` runs the
+    # cleanse runs from the egg on the standalone cluster in tests/cluster, and `make demo` runs the
     # whole chain with it; here, the Python workers of the executors are shown to import it.
     egg, _ = packages
     data = tmp_path / "data"

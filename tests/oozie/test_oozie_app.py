@@ -13,8 +13,7 @@ from oozie import app
 from oozie.__main__ import build
 from oozie.registry import DAILY_CHAIN, Stage
 from oozie.schemas import SchemaError, Validator
-from tests.conftest import properties_values
-from tests.conftest import CLUSTER_CONF, PROJECT_ROOT
+from tests.conftest import CLUSTER_CONF, PROJECT_ROOT, properties_values
 
 JAR = PROJECT_ROOT / ".jars" / "oozie" / "oozie-client-5.2.1.jar"
 TARGETS = ("current", "cdh")
