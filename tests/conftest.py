@@ -25,19 +25,26 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_CONF = PROJECT_ROOT / "conf" / "local.yaml"
 CLUSTER_CONF = PROJECT_ROOT / "conf" / "cluster.yaml"
 
+# The session JVM's options (:func:`spark`). It lives as long as its test process, and its time goes
+# into building, analysing and optimising plans (Catalyst's own code), which C2 compiles well:
+# cleanse of the end-to-end test's day took 42 s instead of 80 s once warm, and 101 s instead of
+# 124 s as the JVM's first job. In CI the end-to-end pipeline tests took half the time they took
+# with C1.
+SESSION_JAVA_OPTIONS = "-XX:+UseSerialGC"
+
 # Spark settings for tests: two cores, two partitions everywhere, no UI, small driver. Adaptive
 # query execution is off: on a handful of rows its extra planning costs more than it saves. A JVM
 # that runs one job (a test's spark-submit or job subprocess) stops at HotSpot's quick C1
 # compiler: it starts faster (~9 s -> ~5 s), and does not spend the two shared cores compiling
-# code it will not run long. The session's JVM (:func:`spark`) runs every in-process job of its
-# test process and keeps C2 (:data:`SESSION_JAVA_OPTIONS`). PySpark does not record the Python call
-# site of each Column function (five py4j round trips each, for error messages only): building
-# cleanse's CDR plan takes ~4.5 s instead of ~6 s.
+# code it will not run long (the standalone cluster's chain took 40% longer with C2 in CI). The
+# session's JVM keeps C2. PySpark does not record the Python call site of each Column function
+# (five py4j round trips each, for error messages only): building cleanse's CDR plan takes ~4.5 s
+# instead of ~6 s.
 FAST_SPARK_SETTINGS: Dict[str, str] = {
     "spark.python.sql.dataFrameDebugging.enabled": "false",
     "spark.master": "local[2]",
     "spark.driver.memory": "2g",
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "spark.driver.extraJavaOptions": f"-XX:TieredStopAtLevel=1 {SESSION_JAVA_OPTIONS}",
     "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.sql.adaptive.enabled": "false",
@@ -49,12 +56,6 @@ FAST_SPARK_SETTINGS: Dict[str, str] = {
     "spark.shuffle.compress": "false",
     "spark.sql.session.timeZone": "UTC",
 }
-# The session JVM's options. It lives as long as its test process, and its time goes into building,
-# analysing and optimising plans (Catalyst's own code), which C2 compiles well: cleanse of the
-# end-to-end test's day took 42 s instead of 80 s once warm, and 101 s instead of 124 s as the JVM's
-# first job. In CI (two test processes) the end-to-end pipeline tests took half their time with C1;
-# the standalone cluster's one-job JVMs, given C2 as well, took 40% longer.
-SESSION_JAVA_OPTIONS = "-XX:+UseSerialGC"
 
 
 def redirected_paths(root: Union[Path, Mapping[str, str]]) -> List[str]:
