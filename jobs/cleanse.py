@@ -42,8 +42,9 @@ from transformations.cleansing.pseudonymise import hidden_hmac_pads, hmac_sha256
 from transformations.cleansing.reasons import REASONS, is_quarantined
 from transformations.cleansing.rules import cleanse_feed, identifier_fields, raw
 from transformations.cleansing.structure import STRUCTURAL
-from transformations.cleansing.text import has_invalid_utf8, masked_digits
+from transformations.cleansing.text import masked_digits
 from transformations.ingestion.bronze import SOURCE_FILE
+from transformations.ingestion.charsets import falls_back
 
 DUPLICATE_OF, PROBE_DUPLICATE = "duplicate_of", "probe_duplicate"
 RUN_ID, REPAIRED = "_cleanse_run_id", "_encoding_repaired"
@@ -117,7 +118,7 @@ def classified(feed: Feed, key: bytes):
         # The raw line is only kept (digits masked) for quarantined rows; dropped here, before the
         # dedup shuffle, it neither widens the shuffled rows nor reaches the shuffle files.
         df = bronze.transform(cleanse_feed(feed)).withColumns({
-            REPAIRED: has_invalid_utf8(F.col("_line")) & ~is_quarantined(),
+            REPAIRED: falls_back(F.col("_line"), feed.encoding, feed.fallback_encoding) & ~is_quarantined(),
             RAW_LINE_MASKED: F.when(is_quarantined(), masked_digits(F.col("_line")))}).drop("_line")
         if feed.dedup is not None:
             dedup = feed.dedup

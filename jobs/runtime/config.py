@@ -591,9 +591,17 @@ FIELD_TYPES = ("string", "enum", "int", "long", "double", "boolean", "timestamp"
 
 
 def _check_feeds(feeds: Dict[str, Feed]) -> None:
-    """Cross-field checks of the feed layouts: known rule types, references to declared fields."""
+    """Cross-field checks of the feed layouts: known rule types and charsets, references to declared fields."""
+    from transformations.ingestion.charsets import LINE_CHARSETS, is_utf8, line_charset   # no session needed
     for name, feed in feeds.items():
         prefix = f"feeds.{name}"
+        for key, charset in (("encoding", feed.encoding), ("fallback_encoding", feed.fallback_encoding)):
+            if charset is not None and line_charset(charset) is None:
+                raise ConfigError(f"{prefix}.{key}: expected one of {', '.join(LINE_CHARSETS)} (a charset that "
+                                  f"writes line breaks as single ASCII bytes), got {charset!r}")
+        if feed.fallback_encoding is not None and not is_utf8(feed.encoding):
+            raise ConfigError(f"{prefix}.fallback_encoding: only a UTF-8 feed has lines to decode another way; "
+                              f"every line is decoded as {feed.encoding}")
         if len(feed.delimiter) != 1:
             raise ConfigError(f"{prefix}.delimiter: expected one character, got {feed.delimiter!r}")
         if not feed.fields:

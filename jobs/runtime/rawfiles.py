@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 from jobs.runtime.config import Feed
+from transformations.ingestion.charsets import decoded_header
 
 # Delimiters a misconfigured export commonly uses instead of the declared one.
 COMMON_DELIMITERS = (";", ",", "\t", "|")
@@ -81,7 +82,7 @@ def check_header(raw: Optional[bytes], feed: Feed, path: str, size: int, uri: st
     if b"\x00" in raw or _control_share(raw) > 0.05:
         profile.problem = "not a text file: the first line holds binary bytes"
         return profile
-    text = _decode(raw, feed)
+    text = decoded_header(raw, feed.encoding, feed.fallback_encoding)
     if text is None:
         profile.problem = f"not a text file: the first line is not {feed.encoding} text"
         return profile
@@ -114,15 +115,6 @@ def check_header(raw: Optional[bytes], feed: Feed, path: str, size: int, uri: st
     profile.field_count = len(names)
     profile.field_index = {name: positions.get(rule.source) for name, rule in feed.fields.items()}
     return profile
-
-
-def _decode(raw: bytes, feed: Feed) -> Optional[str]:
-    for encoding in filter(None, (feed.encoding, feed.fallback_encoding)):
-        try:
-            return raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return None
 
 
 def _control_share(raw: bytes) -> float:

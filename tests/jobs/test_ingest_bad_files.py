@@ -24,9 +24,9 @@ HEADER = ("record_id;record_type;start_time;duration_s;calling_number;called_num
           "bytes_up;bytes_down;release_cause;roaming;tariff_plan")
 
 
-def record(i: int, delimiter: str = ";") -> str:
+def record(i: int, delimiter: str = ";", tariff_plan: str = "Prépayé") -> str:
     fields = [f"2026112100{i:08d}", "VOICE", "2026-11-21 10:00:00", "60", "0612345678", "+33698765432",
-              "208011234567890", "490154203237518", "208-01-100-5", "0", "0", "16", "N", "Prépayé"]
+              "208011234567890", "490154203237518", "208-01-100-5", "0", "0", "16", "N", tariff_plan]
     return delimiter.join(fields)
 
 
@@ -36,6 +36,7 @@ def gz(lines) -> bytes:
 
 # name -> (file content, the problem the report must give, or None, lines Spark can read)
 TRUNCATED_RECORDS = 3000
+WINDOWS_TARIFF_PLANS = {12: "Forfait 5 €", 13: "“Pro” – l’offre Œuvre"}
 
 
 def bad_day(folder: Path) -> dict:
@@ -45,6 +46,9 @@ def bad_day(folder: Path) -> dict:
         "good.txt.gz": gz([HEADER, record(1), record(2), record(3)]),
         "good_plain.csv": (HEADER + "\n" + record(4) + "\n").encode("utf-8"),
         "bom_header.csv": ("\ufeff" + HEADER + "\n" + record(10) + "\n" + record(11) + "\n").encode("utf-8"),
+        # saved by a Windows tool into the UTF-8 feed: its lines are repaired by conf's fallback
+        "windows_export.csv": "".join(line + "\n" for line in (
+            HEADER, *[record(i, tariff_plan=plan) for i, plan in WINDOWS_TARIFF_PLANS.items()])).encode("cp1252"),
         "binary_garbage.gz": os.urandom(4096),
         # two lines: no CR or LF in the random part (Spark's text reader splits on both)
         "binary_garbage.csv": (b"\x00\x01\x02\xff\xfe" * 300 + b"\n"
@@ -70,7 +74,7 @@ def decompressed(content: bytes) -> bytes:
 
 # The records each file must land, from its content alone (headers left out).
 EXPECTED_RECORDS = {
-    "good.txt.gz": 3, "good_plain.csv": 1, "bom_header.csv": 2,
+    "good.txt.gz": 3, "good_plain.csv": 1, "bom_header.csv": 2, "windows_export.csv": 2,
     "binary_garbage.gz": 0,              # not gzip: nothing can be read
     "binary_garbage.csv": 2,             # two lines of bytes, landed with the file's problem
     "empty.txt.gz": 0, "empty_compressed.txt.gz": 0, "header_only.txt.gz": 0,
@@ -79,7 +83,8 @@ EXPECTED_RECORDS = {
     "missing_columns.txt.gz": 2,
     "export.zip": 0,                     # not read, named
 }
-HEADERS = {"good.txt.gz", "good_plain.csv", "bom_header.csv", "header_only.txt.gz", "truncated.txt.gz"}
+HEADERS = {"good.txt.gz", "good_plain.csv", "bom_header.csv", "windows_export.csv", "header_only.txt.gz",
+           "truncated.txt.gz"}
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +178,16 @@ def test_good_files_go_through_with_typed_layout(ingested):
     good = bronze.where(F.col("_source_file").endswith("/good.txt.gz")).orderBy("record_id").collect()
     assert [r.record_id for r in good] == ["202611210000000001", "202611210000000002", "202611210000000003"]
     assert all(r.imsi == "208011234567890" and r._file_problem is None and r._field_count == 14 for r in good)
+
+
+def test_a_windows_1252_file_in_the_utf8_feed_lands_as_the_text_it_holds(ingested):
+    """The euro sign, curly quotes and dashes of a Windows export are bytes 0x80-0x9F: read as the
+    text the Windows tool showed (ISO-8859-1 would give invisible control characters)."""
+    *_, by_name, per_file, _, bronze, _ = ingested
+    assert by_name["windows_export.csv"]["problem"] is None
+    landed = bronze.where(F.col("_source_file").endswith("/windows_export.csv")).orderBy("record_id").collect()
+    assert [r.tariff_plan for r in landed] == ["Forfait 5 €", "“Pro” – l’offre Œuvre"]
+    assert [r.calling_number for r in landed] == ["0612345678"] * 2 and all(r._field_count == 14 for r in landed)
 
 
 def test_no_line_is_lost(ingested):

@@ -425,11 +425,24 @@ def test_feeds_come_from_the_included_file():
     ("feeds.cdr.dedup.time=begin", "feeds.cdr.dedup: 'begin' is not one of the feed's fields"),
     ("feeds.cdr.outcome.codes.dropped=41", "feeds.cdr.outcome.codes.dropped: expected a list"),
     ("feeds.cdr.fields.imei.source=imsi", "feeds.cdr.fields: two fields read the same source column"),
+    ("feeds.cdr.encoding=UTF-16", "feeds.cdr.encoding: expected one of UTF-8, ISO-8859-1, windows-1252 "
+                                  "(a charset that writes line breaks as single ASCII bytes), got 'UTF-16'"),
+    ("feeds.radio.fallback_encoding=EBCDIC", "feeds.radio.fallback_encoding: expected one of"),
+    ("feeds.cells.encoding=windows-1252", "feeds.cells.fallback_encoding: only a UTF-8 feed has lines to decode"),
 ])
 def test_bad_feed_layout_is_named(override, message):
     with pytest.raises(ConfigError) as error:
         local(override)
     assert str(error.value).startswith(message), str(error.value)
+
+
+@pytest.mark.parametrize("overrides", [
+    ["feeds.cdr.encoding=utf8", "feeds.cdr.fallback_encoding=Latin-1"],
+    ["feeds.cdr.encoding=CP1252", "feeds.cdr.fallback_encoding=null"],
+    ["feeds.cdr.encoding=us_ascii", "feeds.cdr.fallback_encoding=cp1252"],     # ASCII is UTF-8
+])
+def test_charsets_are_accepted_in_their_usual_spellings(overrides):
+    assert local(*overrides).feeds["cdr"].encoding == overrides[0].split("=")[1]
 
 
 def test_a_feed_without_its_type_is_named(conf_dir):

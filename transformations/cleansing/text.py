@@ -1,4 +1,7 @@
-"""Text Column functions: blanks of every kind, null tokens, and bytes written in another charset."""
+"""Text Column functions: blanks of every kind, null tokens, masked digits.
+
+Bytes written in another charset are decoded at ingest: ``transformations/ingestion/charsets.py``.
+"""
 from __future__ import annotations
 
 from typing import Sequence
@@ -65,43 +68,6 @@ def null_if_token(column: Column, tokens: Sequence[str] = DEFAULT_NULL_TOKENS) -
     # (Lower-casing keeps the UTF-8 length or grows it, but for the Kelvin sign, 3 bytes -> "k".)
     longest = max(len(token.encode("utf-8")) for token in lowered)
     return F.when(F.octet_length(value) > longest, value).when(~F.lower(value).isin(lowered), value)
-
-
-def has_invalid_utf8(column: Column) -> Column:
-    """True when the string's bytes are not valid UTF-8 (a feed written in another charset).
-
-    Parameters
-    ----------
-    column
-        String Column, as read from the raw bytes.
-
-    Returns
-    -------
-    Column
-        Boolean; false for null.
-    """
-    return F.coalesce(~F.is_valid_utf8(column), F.lit(False))
-
-
-def decode_fallback(column: Column, fallback: str = "ISO-8859-1") -> Column:
-    """Repair text whose bytes were written in a single-byte charset instead of UTF-8.
-
-    Parameters
-    ----------
-    column
-        String Column, as read from the raw bytes.
-    fallback
-        The charset the bytes are reinterpreted in when they are not valid UTF-8. Spark 4 only
-        knows US-ASCII, ISO-8859-1, UTF-8 and UTF-16/32 unless ``spark.sql.legacy.javaCharsets``
-        is set (so windows-1252 extras such as the euro sign come out as C1 control characters).
-
-    Returns
-    -------
-    Column
-        The value unchanged when it is valid UTF-8 (or null), else its bytes decoded as
-        ``fallback``: the Latin-1 bytes of ``"Illimité"`` give ``"Illimité"``.
-    """
-    return F.when(has_invalid_utf8(column), F.decode(column.cast("binary"), fallback)).otherwise(column)
 
 
 def masked_digits(column: Column) -> Column:

@@ -14,6 +14,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from transformations.ingestion.charsets import decoded_line
+
 LINE, SOURCE_FILE = "_line", "_source_file"
 FIELD_COUNT, EXPECTED_FIELD_COUNT, FILE_PROBLEM = "_field_count", "_expected_field_count", "_file_problem"
 RUN_ID, INGEST_TIME = "_ingest_run_id", "_ingest_time"
@@ -26,17 +28,6 @@ FILE_PROFILE_SCHEMA = T.StructType([
     T.StructField(EXPECTED_FIELD_COUNT, T.IntegerType(), True),
     T.StructField(FILE_PROBLEM, T.StringType(), True),
 ])
-
-
-def decoded_line(line: Column, encoding: str, fallback_encoding: Optional[str]) -> Column:
-    """The line as text: UTF-8 lines as they are, other encodings decoded from the bytes; a line
-    that is not valid in ``encoding`` is decoded with ``fallback_encoding`` (Latin-1 bytes in a
-    UTF-8 feed)."""
-    utf8 = encoding.upper().replace("_", "-") in ("UTF-8", "UTF8")
-    text = line if utf8 else F.decode(line.cast("binary"), encoding)
-    if utf8 and fallback_encoding:
-        return F.when(F.is_valid_utf8(line), line).otherwise(F.decode(line.cast("binary"), fallback_encoding))
-    return text
 
 
 def split_fields(text: Column, delimiter: str) -> Column:

@@ -1,9 +1,8 @@
-"""Text functions: every kind of blank is trimmed, tokens become null, Latin-1 bytes are repaired."""
+"""Text functions: every kind of blank is trimmed, tokens become null."""
 from chispa import assert_column_equality
 from pyspark.sql import functions as F
 
-from transformations.cleansing.text import (BLANK, BLANK_CHARACTERS, DEFAULT_NULL_TOKENS, decode_fallback,
-                                            has_invalid_utf8, null_if_token, trimmed)
+from transformations.cleansing.text import BLANK, BLANK_CHARACTERS, DEFAULT_NULL_TOKENS, null_if_token, trimmed
 
 NBSP, NNBSP, BOM = "\u00a0", "\u202f", "\ufeff"
 
@@ -61,38 +60,6 @@ def test_null_if_token_with_own_tokens_keeps_empty_string_when_not_a_token(spark
     assert_column_equality(actual, "actual", "expected")
     no_tokens = df.withColumn("actual", null_if_token(F.col("raw"), tokens=()))
     assert [r.actual for r in no_tokens.collect()] == ["", "n/a", "N/A", "-", "NULL", None]
-
-
-def latin1_bytes(text):
-    """How the raw feed's bytes arrive: a string column holding ISO-8859-1 bytes."""
-    return F.encode(F.lit(text), "ISO-8859-1").cast("string")
-
-
-def test_decode_fallback_repairs_latin1_bytes_and_keeps_valid_utf8(spark):
-    expected = spark.createDataFrame([
-        (1, "Forfait Illimité"),
-        (2, "Prépayé"),
-        (3, "Série Limitée"),
-        (4, None),
-        (5, "plain ascii"),
-    ], "id int, expected string")
-    df = (expected
-          .withColumn("raw", F.when(F.col("id") == 1, latin1_bytes("Forfait Illimité"))
-                      .when(F.col("id") == 2, F.lit("Prépayé"))                  # valid UTF-8
-                      .when(F.col("id") == 3, latin1_bytes("Série Limitée"))
-                      .when(F.col("id") == 5, latin1_bytes("plain ascii"))))    # ASCII: valid UTF-8 too
-    result = df.withColumn("actual", decode_fallback(F.col("raw")))
-    assert_column_equality(result, "actual", "expected")
-    # the raw Latin-1 column really is broken before the repair
-    assert result.where("id = 1").first().raw != "Forfait Illimité"
-
-
-def test_has_invalid_utf8_is_false_for_valid_text_and_null(spark):
-    df = (spark.createDataFrame([(1, True), (2, False), (3, False), (4, False)], "id int, expected boolean")
-          .withColumn("raw", F.when(F.col("id") == 1, latin1_bytes("Illimité"))
-                      .when(F.col("id") == 2, F.lit("Illimité"))
-                      .when(F.col("id") == 3, F.lit(""))))
-    assert_column_equality(df.withColumn("actual", has_invalid_utf8(F.col("raw"))), "actual", "expected")
 
 
 def test_blank_characters_are_exactly_what_the_blank_regex_matches(spark):
