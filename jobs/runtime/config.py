@@ -106,7 +106,7 @@ class Defects:
     out_of_range: float
     sentinel: float
     wrong_column_count: float
-    latin1: float
+    windows_1252: float
     truncated_last_line: float
     orphan_cell_id: float
 

@@ -17,7 +17,7 @@ from jobs import generate
 from jobs.runtime.job import run_job
 from tests.conftest import FAST_SPARK_SETTINGS, LOCAL_CONF, job_argv
 from transformations.synthetic import exports
-from transformations.synthetic.calls import calls_from_ids
+from transformations.synthetic.calls import TARIFF_PLANS, calls_from_ids
 from transformations.synthetic.network import cells_from_site_ids
 from transformations.synthetic.weather import weather_from_ids
 from jobs.runtime.config import load_config
@@ -32,7 +32,7 @@ SCALE = {
 }
 RATES = {
     "malformed_date": 0.01, "bad_msisdn": 0.01, "null_token": 0.01, "out_of_range": 0.01, "sentinel": 0.01,
-    "wrong_column_count": 0.01, "latin1": 0.01, "duplicate_probe": 0.02, "truncated_last_line": 0.5,
+    "wrong_column_count": 0.01, "windows_1252": 0.01, "duplicate_probe": 0.02, "truncated_last_line": 0.5,
     "alternate_date_format": 0.2,
 }
 
@@ -127,13 +127,16 @@ def test_cdr_lines_carry_exactly_the_counted_defects(spark, day):
     assert len(lines) == sum(counts.values())
     fields = [line.split(b";") for line in lines]
     assert sum(len(f) != 14 for f in fields) == counts["wrong_column_count"] + counts["truncated_last_line"]
-    not_utf8 = 0
+    not_utf8 = []
     for line in lines:
         try:
             line.decode("utf-8")
         except UnicodeDecodeError:
-            not_utf8 += 1
-    assert not_utf8 == counts["latin1"]
+            not_utf8.append(line)
+    assert len(not_utf8) == counts["windows_1252"]
+    # Python's codec as the oracle: each is a tariff plan saved in windows-1252, some in its bytes 0x80-0x9F
+    plans = [line.split(b";")[-1].decode("cp1252") for line in not_utf8]
+    assert set(plans) <= set(TARIFF_PLANS) and {"Pass Europe 5 €", "L’Essentiel"} & set(plans), Counter(plans)
     sentinels = sum(len(f) == 14 and (f[3] == b"-999" or f[10] == b"-999") for f in fields)
     assert sentinels == counts["sentinel"]
     assert sum(f[0].endswith(b"-2") for f in fields) == counts["duplicate_probe"]
@@ -147,7 +150,7 @@ def test_defect_rates_are_within_binomial_tolerance(spark, day):
     counts = defect_counts(spark, root, "cdr")
     records = sum(v for k, v in counts.items() if k not in ("duplicate_probe", "truncated_last_line"))
     for defect in ("malformed_date", "bad_msisdn", "null_token", "out_of_range", "sentinel",
-                   "wrong_column_count", "latin1", "duplicate_probe"):
+                   "wrong_column_count", "windows_1252", "duplicate_probe"):
         rate = RATES[defect]
         sigma = math.sqrt(records * rate * (1 - rate))
         assert abs(counts[defect] - records * rate) <= 4 * sigma + 1, (defect, counts[defect], records * rate)

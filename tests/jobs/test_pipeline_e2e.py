@@ -36,7 +36,7 @@ SCALE = {
 }
 RATES = {
     "malformed_date": 0.01, "bad_msisdn": 0.01, "null_token": 0.01, "out_of_range": 0.01, "sentinel": 0.01,
-    "wrong_column_count": 0.01, "latin1": 0.01, "duplicate_probe": 0.02, "truncated_last_line": 0.5,
+    "wrong_column_count": 0.01, "windows_1252": 0.01, "duplicate_probe": 0.02, "truncated_last_line": 0.5,
     "alternate_date_format": 0.2,
 }
 RUN_COLUMNS = ("_ingest_run_id", "_ingest_time", "_cleanse_run_id")
@@ -105,7 +105,7 @@ def test_conservation_holds_and_is_in_the_run_log(spark, pipeline):
 
 
 def clean_cdrs(spark, root: Path):
-    return table(spark, root, "truth", "cdr").where(F.col("defect").isNull() | (F.col("defect") == "latin1"))
+    return table(spark, root, "truth", "cdr").where(F.col("defect").isNull() | (F.col("defect") == "windows_1252"))
 
 
 def natural_collisions(spark, root: Path, tolerance_s: float = 5.0) -> set:
@@ -154,7 +154,7 @@ def test_cdr_quarantine_counts_match_the_injected_defects(spark, pipeline):
         assert sum(reasons[c] for c in codes) == defects[defect], defect
     assert {k: reasons[k] for k in expected} == dict(expected)
     assert set(reasons) <= set(expected) | {c for codes in grouped.values() for c in codes}
-    assert cleanse_report(root)["feeds"]["cdr"]["repaired_encoding"] == defects["latin1"]
+    assert cleanse_report(root)["feeds"]["cdr"]["repaired_encoding"] == defects["windows_1252"]
 
 
 def test_other_feeds_quarantine_counts_match_the_injected_defects(spark, pipeline):
@@ -168,7 +168,7 @@ def test_other_feeds_quarantine_counts_match_the_injected_defects(spark, pipelin
     assert sum(reasons.values()) == sum(radio.values())
     cells = injected(spark, root, "cells")
     assert quarantine_reasons(spark, root, "cells") == Counter({"azimuth_deg_missing": cells["null_token"]})
-    assert cleanse_report(root)["feeds"]["cells"]["repaired_encoding"] == cells["latin1"]
+    assert cleanse_report(root)["feeds"]["cells"]["repaired_encoding"] == cells["windows_1252"]
     weather = injected(spark, root, "weather")
     assert quarantine_reasons(spark, root, "weather") == Counter(
         {k: v for k, v in {"rain_mm_h_missing": weather["null_token"],
@@ -189,6 +189,9 @@ def test_valid_cdrs_are_the_generators_clean_values(spark, pipeline):
         "outcome", "roaming", "tariff_plan")
     silver = table(spark, root, "silver", "cdr").select(*expected.columns)
     assert_df_equality(silver, expected, ignore_row_order=True, ignore_nullable=True, ignore_column_order=True)
+    # among them, lines a Windows tool saved, with the characters of windows-1252's bytes 0x80-0x9F
+    windows_only = truth.where((F.col("defect") == "windows_1252") & F.col("tariff_plan").rlike("[€’]"))
+    assert windows_only.count() > 0
 
 
 def test_pseudonyms_are_standard_hmac_sha256(spark, pipeline):
@@ -224,11 +227,11 @@ def test_valid_radio_reports_are_the_generators_clean_values(spark, pipeline):
         assert dt.datetime.fromtimestamp(r.ms / 1000, paris).hour == r.local_hour
 
 
-def test_valid_cells_are_the_generators_clean_values_latin1_names_repaired(spark, pipeline):
+def test_valid_cells_are_the_generators_clean_values_windows_names_repaired(spark, pipeline):
     root, _ = pipeline
     truth = table(spark, root, "truth", "cells")
-    assert truth.where(F.col("defect") == "latin1").count() > 0
-    expected = truth.where(F.col("defect").isNull() | (F.col("defect") == "latin1")).select(
+    assert truth.where(F.col("defect") == "windows_1252").count() > 0
+    expected = truth.where(F.col("defect").isNull() | (F.col("defect") == "windows_1252")).select(
         "cell_id", F.col("site_id").cast("long").alias("site_id"), "site_name",
         *[F.col(c).cast("double").alias(c) for c in ("latitude", "longitude", "azimuth_deg")],
         "technology", F.col("band_mhz").cast("int").alias("band_mhz"), "antenna_type",

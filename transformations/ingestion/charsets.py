@@ -44,6 +44,7 @@ def _windows_1252_extras() -> tuple:
 
 
 C1_CONTROLS, WINDOWS_1252_EXTRAS = _windows_1252_extras()
+_WINDOWS_1252_FROM_LATIN1 = str.maketrans(C1_CONTROLS, WINDOWS_1252_EXTRAS)
 
 
 def line_charset(name: str) -> Optional[str]:
@@ -89,6 +90,31 @@ def decoded(binary: Column, charset: str) -> Column:
     if name == WINDOWS_1252:
         return F.translate(F.decode(binary.cast("binary"), LATIN1), C1_CONTROLS, WINDOWS_1252_EXTRAS)
     return F.decode(binary.cast("binary"), name)
+
+
+def encoded(text: Column, charset: str) -> Column:
+    """Text as the bytes a tool writing ``charset`` saves: the inverse of :func:`decoded`.
+
+    Parameters
+    ----------
+    text
+        String Column. Every character must exist in ``charset`` (Spark raises an error on one
+        that does not).
+    charset
+        Any spelling :func:`line_charset` knows.
+
+    Returns
+    -------
+    Column
+        Binary. ``"5 €"`` in windows-1252 gives ``b"5 \\x80"``; ``"‘ok’"`` gives
+        ``b"\\x91ok\\x92"``. Null stays null.
+    """
+    name = line_charset(charset)
+    if name is None:
+        raise ValueError(f"unsupported charset {charset!r}: expected one of {', '.join(LINE_CHARSETS)}")
+    if name == WINDOWS_1252:
+        return F.encode(F.translate(text, WINDOWS_1252_EXTRAS, C1_CONTROLS), LATIN1)
+    return F.encode(text, name)
 
 
 def has_invalid_utf8(column: Column) -> Column:
@@ -174,7 +200,7 @@ def decoded_header(raw: bytes, charset: str, fallback_charset: Optional[str]) ->
         canonical = line_charset(name)
         try:
             if canonical == WINDOWS_1252:
-                return raw.decode("latin-1").translate(str.maketrans(C1_CONTROLS, WINDOWS_1252_EXTRAS))
+                return raw.decode("latin-1").translate(_WINDOWS_1252_FROM_LATIN1)
             if canonical is not None:
                 return raw.decode(_PYTHON_CODECS[canonical])
         except UnicodeDecodeError:

@@ -22,7 +22,9 @@ from transformations.synthetic.random import normal, pick, uniform, uniform_int,
 ACTIVITY_EXPONENT = 2.5          # subscriber rank = N * u^2.5: a heavy tail of very active lines
 CONTACTS_PER_SUBSCRIBER = 5
 TRAIN_SHARE = 0.05               # records made on board a train
-TARIFF_PLANS = ("Forfait Illimité", "Prépayé", "Forfait Découverte", "Entreprise Sérénité", "Série Limitée")
+# Two names hold characters windows-1252 writes in its bytes 0x80-0x9F (the generator's windows_1252 defect)
+TARIFF_PLANS = ("Forfait Illimité", "Prépayé", "Forfait Découverte", "Entreprise Sérénité", "Série Limitée",
+                "Pass Europe 5 €", "L’Essentiel")
 # Release causes (ITU-T Q.850 numbering, as this synthetic vendor uses them) by outcome.
 RELEASE_CAUSES = {
     "completed": (16, 31),

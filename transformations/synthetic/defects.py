@@ -15,10 +15,10 @@ from pyspark.sql import functions as F
 from transformations.synthetic.random import uniform
 
 CDR_DEFECTS = ("malformed_date", "bad_msisdn", "null_token", "out_of_range", "sentinel",
-               "wrong_column_count", "latin1", "orphan_cell_id")
+               "wrong_column_count", "windows_1252", "orphan_cell_id")
 RADIO_DEFECTS = ("malformed_date", "null_token", "out_of_range", "sentinel", "wrong_column_count")
 WEATHER_DEFECTS = ("null_token", "sentinel")
-CELL_DEFECTS = ("null_token", "latin1")
+CELL_DEFECTS = ("null_token", "windows_1252")
 TRUNCATED = "truncated_last_line"
 DUPLICATE = "duplicate_probe"
 

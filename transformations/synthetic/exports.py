@@ -13,6 +13,7 @@ from typing import Sequence
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from transformations.ingestion.charsets import WINDOWS_1252, encoded
 from transformations.synthetic import identifiers as ids
 from transformations.synthetic.random import pick, pick_column, uniform, with_uniforms
 
@@ -48,9 +49,10 @@ def orphan_cell_id(cell_id: Column) -> Column:
     return F.concat(cell_id, F.lit("0000"))
 
 
-def latin1(text: Column) -> Column:
-    """The same text encoded in ISO-8859-1: bytes that are not valid UTF-8 in a UTF-8 feed."""
-    return F.encode(text, "ISO-8859-1").cast("string")
+def windows_1252(text: Column) -> Column:
+    """The same text as a Windows tool saves it (windows-1252): bytes that are not valid UTF-8 in a
+    UTF-8 feed (an accented letter, or the euro sign, curly quotes and ``œ`` of bytes 0x80-0x9F)."""
+    return encoded(text, WINDOWS_1252).cast("string")
 
 
 def null_token(u: Column) -> Column:
@@ -196,7 +198,8 @@ def cdr_lines(truth: DataFrame, settings) -> DataFrame:
         .otherwise(F.col("bytes_down").cast("string")),
         "release_cause": F.col("release_cause").cast("string"),
         "roaming": spelled_flag(F.col("u_spell"), F.col("roaming")),
-        "tariff_plan": F.when(defect == "latin1", latin1(F.col("tariff_plan"))).otherwise(F.col("tariff_plan")),
+        "tariff_plan": F.when(defect == "windows_1252", windows_1252(F.col("tariff_plan")))
+        .otherwise(F.col("tariff_plan")),
     }
     assert tuple(fields) == CDR_COLUMNS
     columns = printed.select("local_hour", "source_no", "is_tail", "second_of_hour", "record_id", "defect", "u_wcc",
@@ -256,7 +259,7 @@ def cell_lines(truth: DataFrame, settings) -> DataFrame:
     defect = F.col("defect")
     fields = [
         key, F.col("site_id"),
-        F.when(defect == "latin1", latin1(F.col("site_name"))).otherwise(F.col("site_name")),
+        F.when(defect == "windows_1252", windows_1252(F.col("site_name"))).otherwise(F.col("site_name")),
         F.col("latitude"), F.col("longitude"),
         F.when(defect == "null_token", null_token(uniform(seed, "cell:token", key))).otherwise(
             F.col("azimuth_deg").cast("string")),

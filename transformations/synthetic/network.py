@@ -24,7 +24,7 @@ KM_PER_DEG_LAT = 111.0
 MACRO_LAYERS = (("2G", 900, 4.5, 0.10), ("3G", 2100, 2.2, 0.15), ("4G", 800, 5.0, 0.20),
                 ("4G", 1800, 2.5, 0.35), ("5G", 3500, 1.2, 0.20))
 SITE_NAMES = ("Hôtel de Ville", "Gare", "Les Écoles", "Château d'Eau", "Zone Industrielle",
-              "Centre Commercial", "Lycée Pasteur", "Église", "Stade", "Hôpital", "Forêt", "Aérodrome")
+              "Centre Commercial", "Lycée Pasteur", "Église", "Stade", "Hôpital", "Forêt", "Aérodrome", "Cœur de Ville")
 
 
 @dataclass(frozen=True)
