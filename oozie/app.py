@@ -12,6 +12,7 @@ Two schema targets (``oozie.schemas``): ``current`` (workflow 1.0, spark-action 
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Sequence
 
@@ -27,6 +28,7 @@ EGG = f"cdr_pipelines-{__version__}-py3.11.egg"
 DEPENDENCIES = f"cdr_pipelines-{__version__}-dependencies.zip"   # pure-Python PyYAML and delta-spark
 ENVIRONMENT = f"cdr_pipelines-{__version__}-environment.tar.gz"  # a virtualenv with the wheel installed
 ENVIRONMENT_LINK = "environment"
+OOZIE_TIME = "%Y-%m-%dT%H:%MZ"   # Oozie's UTC datetime (coordinator start, end, initial-instance)
 KEY_LINK = "pseudonym.key"   # the key file's name in the action's working directory
 CONF_ARCHIVE = "conf.zip"    # conf/ of the bundle, unpacked as ./conf in every container
 
@@ -133,6 +135,32 @@ def workflow(config: "Config", stages: Sequence[Stage] = DAILY_CHAIN) -> str:
     return document(root)
 
 
+def first_input_instance(start: str) -> str:
+    """The raw datasets' initial instance: the day the coordinator's first run reads.
+
+    A run reads ``${coord:current(-1)}``, the day before its nominal time. Oozie resolves an
+    instance earlier than its dataset's initial instance to an empty string: with the initial
+    instance at ``start``, the first run would have no input and start at its nominal time without
+    waiting for the day's done flags. So the initial instance is ``start`` minus one day.
+
+    Parameters
+    ----------
+    start
+        ``oozie.coordinator.start``, Oozie's UTC form ``2026-11-01T02:00Z``.
+
+    Returns
+    -------
+    str
+        One day earlier, in the same form: ``2026-10-31T02:00Z``.
+    """
+    try:
+        first = dt.datetime.strptime(start, OOZIE_TIME)
+    except ValueError:
+        raise ValueError(f"oozie.coordinator.start: expected a UTC time like 2026-11-01T02:00Z, "
+                         f"got {start!r}") from None
+    return (first - dt.timedelta(days=1)).strftime(OOZIE_TIME)
+
+
 def coordinator(config: "Config") -> str:
     """``coordinator.xml``: a day's run when the day before is complete in every feed's raw directory."""
     ns = namespaces(SCHEMAS[config.oozie.schemas])
@@ -141,7 +169,7 @@ def coordinator(config: "Config") -> str:
     template = "${rawRoot}/{feed}/event_date=${YEAR}-${MONTH}-${DAY}"
     datasets = [node("dataset", node("uri-template", text=template.replace("{feed}", feed)),
                      node("done-flag", text=c.done_flag), name=f"raw-{feed}", frequency=daily,
-                     initial_instance=c.start, timezone=c.time_zone) for feed in c.feeds]
+                     initial_instance=first_input_instance(c.start), timezone=c.time_zone) for feed in c.feeds]
     inputs = [node("data-in", node("instance", text="${coord:current(-1)}"), name=feed, dataset=f"raw-{feed}")
               for feed in c.feeds]
     run_date = "${coord:formatTime(coord:dateOffset(coord:nominalTime(), -1, 'DAY'), 'yyyy-MM-dd')}"

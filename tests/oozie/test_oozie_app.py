@@ -120,6 +120,10 @@ def test_the_coordinator_waits_for_every_feed_and_carries_the_sla():
     datasets = root.findall("{*}datasets/{*}dataset")
     assert [d.get("name") for d in datasets] == [f"raw-{f}" for f in conf.oozie.coordinator.feeds]
     assert all(d.find("{*}done-flag").text == "_SUCCESS" for d in datasets)
+    # the first run (nominal 2026-11-01T02:00Z) reads current(-1): that instance must exist, or
+    # Oozie resolves it to nothing and the run starts without waiting for the done flags
+    assert conf.oozie.coordinator.start == "2026-11-01T02:00Z"
+    assert {d.get("initial-instance") for d in datasets} == {"2026-10-31T02:00Z"}
     controls = root.find("{*}controls")
     assert (controls.find("{*}timeout").text, controls.find("{*}concurrency").text) == ("720", "1")
     sla = root.find("{*}action/{uri:oozie:sla:0.2}info")
