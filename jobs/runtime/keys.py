@@ -24,7 +24,10 @@ def load_pseudonym_key(config: Config) -> bytes:
     Raises
     ------
     ConfigError
-        No key where conf says to look (the job refuses to run), or a key shorter than 16 bytes.
+        No key where conf says to look (the job refuses to run), a key file that cannot be read or
+        created, a key that is not UTF-8 text, or a key shorter than 16 bytes. The message names
+        the key's source and the problem, never a byte of the key (Python's own decoding errors
+        quote the offending byte, so they are not passed on).
     """
     settings = config.cleanse.pseudonymisation
     value = os.environ.get(settings.key_env, "")
@@ -32,19 +35,37 @@ def load_pseudonym_key(config: Config) -> bytes:
     if not value and settings.key_file:
         path = Path(config.resolve(settings.key_file))
         source = str(path)
-        if path.is_file():
-            value = path.read_text(encoding="utf-8").splitlines()[0].strip() if path.stat().st_size else ""
-        elif settings.create_missing_key_file:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            value = secrets.token_hex(32)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(value + "\n")
+        try:
+            value = _read_or_create_key_file(path, settings.create_missing_key_file)
+        except OSError as error:
+            raise ConfigError(f"cleanse.pseudonymisation: cannot read or create the key file {path}: "
+                              f"{error.strerror or type(error).__name__}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"cleanse.pseudonymisation: the key file {path} is not UTF-8 text") from None
     if not value:
         where = f"${settings.key_env}" + (f" or the key file {settings.key_file}" if settings.key_file else "")
         raise ConfigError(f"cleanse.pseudonymisation: no key found in {where}; "
                           "refusing to write identifiers without pseudonymisation")
-    key = value.encode("utf-8")
+    try:
+        key = value.encode("utf-8")
+    except UnicodeEncodeError:   # an environment value with bytes that are not UTF-8
+        raise ConfigError(f"cleanse.pseudonymisation: the key from {source} is not UTF-8 text") from None
     if len(key) < MIN_KEY_BYTES:
         raise ConfigError(f"cleanse.pseudonymisation: the key from {source} is shorter than {MIN_KEY_BYTES} bytes")
     return key
+
+
+def _read_or_create_key_file(path: Path, create_missing: bool) -> str:
+    """The key file's first line ("" when it is empty or missing and not to be created); a new
+    random key written with mode 0600 when it is missing and ``create_missing``."""
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return lines[0].strip() if lines else ""
+    if not create_missing:
+        return ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value

@@ -59,3 +59,24 @@ def test_a_short_key_is_refused_without_showing_it(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="shorter than 16 bytes") as error:
         load_pseudonym_key(local(tmp_path))
     assert "short-secret" not in str(error.value)
+
+
+def test_a_key_that_is_not_utf8_is_refused_without_showing_its_bytes(tmp_path, monkeypatch):
+    # Python's own decoding errors quote the offending byte ("can't decode byte 0xa3 in position 0")
+    monkeypatch.delenv(ENV, raising=False)
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "key").write_bytes(b"\xa3" + b"k" * 40 + b"\n")
+    with pytest.raises(ConfigError, match=r"the key file .*/k/key is not UTF-8 text") as from_file:
+        load_pseudonym_key(local(tmp_path))
+    monkeypatch.setenv(ENV, "\udca3" + "k" * 40)    # the byte 0xA3 in the environment, as Python holds it
+    with pytest.raises(ConfigError, match=r"the key from \$CDR_PSEUDONYM_KEY is not UTF-8 text") as from_env:
+        load_pseudonym_key(local(tmp_path))
+    for message in (str(from_file.value), str(from_env.value)):
+        assert "a3" not in message.lower() and "kkkk" not in message
+
+
+def test_a_key_file_that_cannot_be_read_or_created_is_a_config_error(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV, raising=False)
+    (tmp_path / "k" / "key").mkdir(parents=True)     # a directory where the key file should be
+    with pytest.raises(ConfigError, match=r"cannot read or create the key file .*/k/key: File exists"):
+        load_pseudonym_key(local(tmp_path))
