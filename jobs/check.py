@@ -203,6 +203,10 @@ def _plain(row: Dict[str, Any]) -> Dict[str, Any]:
 def run(ctx: JobContext) -> JobResult:
     quality = ctx.config.quality
     root = ctx.config.resolve(ctx.config.paths.quality)
+    # The workflow's gate tells a critical data-quality stop from a crash by this flag: an earlier
+    # run's goes first, so that this run crashing is reported as a crash, not as that run's stop.
+    flag = report_path(ctx, "check", CRITICAL_FLAG)
+    delete_path(ctx.spark, flag)
     with ctx.step("history"):
         history = read_metrics(ctx.spark, root, ctx.run_date, quality.history_days)
     loaded = {name: load_dataset(ctx, dataset) for name, dataset in quality.datasets.items()}
@@ -213,12 +217,8 @@ def run(ctx: JobContext) -> JobResult:
     document = result_document(ctx, results)
     json_path = write_json_report(ctx, "check", json.dumps(document, indent=2, default=str))
     html_path = write_text(ctx.spark, report_path(ctx, "check", ".html"), render_html(document))
-    # The workflow's gate tells a critical data-quality stop from a crash by this flag.
-    flag = report_path(ctx, "check", CRITICAL_FLAG)
     if document["critical_failures"]:
         write_text(ctx.spark, flag, "\n".join(document["critical_failures"]) + "\n")
-    else:
-        delete_path(ctx.spark, flag)
     print_summary(ctx, document, json_path, html_path)
     counts = {f"{c.name}.rows": int(c.values.get(ROWS, 0)) for c in results}
     counts.update({f"{c.name}.failed": sum(v.failing for _, v in c.verdicts) for c in results})

@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 
 from jobs import check, cleanse, generate, ingest
 from jobs.check import HIDDEN
-from jobs.runtime.job import EXIT_OK, EXIT_QUALITY, run_job
+from jobs.runtime.job import EXIT_FAILED, EXIT_OK, EXIT_QUALITY, run_job
 from jobs.runtime.quality_history import METRICS_SCHEMA
 from tests.conftest import FAST_SPARK_SETTINGS, job_argv, pseudonym_key
 from tests.identifiers import assert_no_leak, clear_identifiers, digit_runs, table_digit_runs
@@ -305,3 +305,19 @@ def test_the_html_report_renders_offline_in_headless_chromium_with_its_plots(wit
     bare.write_text(re.sub(r"<svg .*?</svg>", "", text, flags=re.S))
     bare_colours = screenshot_colours(bare, tmp_path / "bare.png")
     assert bare_colours.get(limit, 0) == bare_colours.get(series, 0) == bare_colours.get(band, 0) == 0
+
+
+def test_a_rerun_that_crashes_is_not_reported_as_the_earlier_runs_quality_stop(spark, checked, tmp_path):
+    """The workflow's gate sends the data-quality alert when the flag exists: a rerun of a stopped
+    day that then crashes (here: a metrics history it cannot read) must take the earlier flag away,
+    so that the gate reports the crash."""
+    root, *_ = checked
+    flag = root / "reports" / "check" / f"{RUN_DATE}.critical"
+    flag.parent.mkdir(parents=True, exist_ok=True)
+    flag.write_text("cdr.cdr_files_every_hour\n")            # the earlier run's stop
+    broken = tmp_path / "quality"
+    spark.range(1).write.format("delta").save(str(broken / "metrics"))   # no metric columns
+    code, text = run_captured("check", check.run, args(root, f"paths.quality={broken}"))
+    assert code == EXIT_FAILED, text[-2000:]
+    assert "UNRESOLVED_COLUMN" in text or "cannot be resolved" in text, text[-2000:]
+    assert not flag.exists()
