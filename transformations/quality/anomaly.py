@@ -2,8 +2,10 @@
 
 Call volumes have a weekly rhythm (Sundays lower, Mondays higher): today is compared with the
 same weekday of the trailing weeks, by robust statistics (median and median absolute deviation),
-so one bad day in the history does not widen the band. Until two same weekdays are known, the
-trailing days give a wider band, and a first run with no history says so instead of guessing.
+so one bad day in the history does not widen the band. That takes three same weekdays: the median
+and deviation of two values are their mean and half their gap, so one bad day of two would set the
+band. Until then the trailing days give a wider band, and a first run with no history says so
+instead of guessing.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ class Band:
 
 def expected_band(history: Sequence[Tuple[dt.date, float]], day: dt.date, trailing_days: int = 28,
                   max_deviation: float = 4.0, min_relative_band: float = 0.1,
-                  min_points: int = 2) -> Optional[Band]:
+                  min_points: int = 3) -> Optional[Band]:
     """The band a metric's value on ``day`` should fall in, from its values of earlier days.
 
     Parameters
@@ -54,13 +56,14 @@ def expected_band(history: Sequence[Tuple[dt.date, float]], day: dt.date, traili
         Smallest half-width, as a share of the expected value: a perfectly regular history must
         not flag a 1% wobble.
     min_points
-        Same weekdays needed to use the weekly pattern.
+        Values needed for a band: same weekdays for the weekly pattern, else trailing days. Three
+        is the fewest whose median one bad day cannot move.
 
     Returns
     -------
     Band or None
         With ``min_points`` same weekdays: their median and spread. Otherwise, with at least
-        ``min_points + 1`` trailing days: their median, and a half-width of at least
+        ``min_points`` trailing days: their median, and a half-width of at least
         :data:`UNSEASONED_RELATIVE_BAND`. None when the history is shorter than that.
     """
     window = [(d, float(v)) for d, v in history
@@ -68,7 +71,7 @@ def expected_band(history: Sequence[Tuple[dt.date, float]], day: dt.date, traili
     same_weekday = [v for d, v in window if d.weekday() == day.weekday()]
     if len(same_weekday) >= min_points:
         return _band(same_weekday, max_deviation, min_relative_band, "same weekday")
-    if len(window) >= min_points + 1:
+    if len(window) >= min_points:
         return _band([v for _, v in window], max_deviation, max(min_relative_band, UNSEASONED_RELATIVE_BAND),
                      "trailing days")
     return None

@@ -75,10 +75,23 @@ def test_history_outside_the_window_or_on_and_after_the_day_is_ignored():
     assert expected_band(old + weekly_history(28), day) == expected_band(weekly_history(28), day)
 
 
+def test_two_same_weekdays_one_of_them_an_incident_do_not_make_the_band():
+    # Two values' median and deviation are their mean and half their gap: 0.2 M and 1.1 M would
+    # give a band of about -2 M to +3.3 M, and a Monday at 0.3 M would pass.
+    history = weekly_history(14)
+    history[7] = (history[7][0], 200_000.0)                   # last Monday was an incident
+    monday = MONDAY + dt.timedelta(days=14)
+    band = expected_band(history, monday)
+    assert band.basis == "trailing days" and 900_000 < band.expected < 1_100_000
+    assert not band.contains(300_000.0)
+    assert band.contains(1_100_000.0)                          # a normal Monday passes
+
+
 def test_band_history_gives_each_day_the_band_of_its_past():
-    points = band_history(weekly_history(15))
-    assert [b is None for _, _, b in points[:3]] == [True, True, True]
-    assert points[-1][2].basis == "same weekday"              # day 15 is a Monday with 2 Mondays behind
+    points = band_history(weekly_history(22))
+    assert [b is None for _, _, b in points[:4]] == [True, True, True, False]
+    assert points[14][2].basis == "trailing days"             # day 15 is a Monday with 2 Mondays behind
+    assert points[-1][2].basis == "same weekday"              # day 22, with 3
 
 
 def test_a_wider_relative_band_accepts_the_drop():
