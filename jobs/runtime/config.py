@@ -241,7 +241,7 @@ class QualityRule:
     hour_column: Optional[str] = None
     source_column: Optional[str] = None
     source_pattern: Optional[str] = None      # regular expression; group 1 is the source's name
-    time_zone: Optional[str] = None           # of an hour column: hours a DST change skips are not expected
+    time_zone: Optional[str] = None           # the feed's local day (freshness, late arrival, hours a DST change skips)
     min_ratio: Optional[float] = None
     max_ratio: Optional[float] = None
     max_duplicates: Optional[int] = None

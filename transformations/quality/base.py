@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from zoneinfo import ZoneInfo
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -76,10 +78,14 @@ class Scope:
     dataset: str
     run_date: dt.date
 
-    @property
-    def day_start(self) -> dt.datetime:
-        """00:00 UTC of the run date (naive, as Spark's session time zone is UTC)."""
-        return dt.datetime.combine(self.run_date, dt.time())
+    def midnight(self, time_zone: Optional[str] = None, days: int = 0) -> float:
+        """00:00 of the run date plus ``days``, in ``time_zone`` (None: UTC), as epoch seconds.
+
+        A day in ``Europe/Paris`` starts at 23:00 UTC the day before in winter, 22:00 in summer,
+        and lasts 23 or 25 hours on the days of a DST change.
+        """
+        zone = ZoneInfo(time_zone) if time_zone else dt.timezone.utc
+        return dt.datetime.combine(self.run_date + dt.timedelta(days=days), dt.time(), tzinfo=zone).timestamp()
 
 
 class Rule:

@@ -21,8 +21,8 @@ RULE_SETTINGS: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
     "uniqueness": (("columns",), ("max_duplicates",)),
     "referential": (("column", "reference", "reference_column"), ("max_ratio",)),
     # Time.
-    "freshness": (("column",), ("max_lag_hours",)),
-    "late_arrival": (("column",), ("lateness_hours", "max_ratio")),
+    "freshness": (("column",), ("max_lag_hours", "time_zone")),
+    "late_arrival": (("column",), ("lateness_hours", "max_ratio", "time_zone")),
     "hourly_completeness": (("hour_column", "source_column"), ("source_pattern", "time_zone", "max_missing")),
     # Volume and rates.
     "volume_anomaly": ((), ("trailing_days", "max_deviation", "min_relative_band", "min_rows")),

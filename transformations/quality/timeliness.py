@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from pyspark.sql import Column, DataFrame
@@ -15,24 +15,30 @@ from transformations.quality.base import FAILED, NO_DATA, PASSED, History, Rule,
 SOURCE_MEMORY_DAYS = 7
 
 
-def epoch_seconds(df: DataFrame, column: str) -> Column:
+def epoch_seconds(df: DataFrame, column: str, time_zone: Optional[str] = None) -> Column:
     """Seconds since 1970 (UTC) up to which ``column`` says the data goes: a timestamp itself, a
-    date the end of that day."""
+    date the end of that day (in ``time_zone``; None: UTC)."""
     data_type = df.schema[column].dataType
     if isinstance(data_type, T.DateType):
+        if time_zone:
+            after = F.date_add(F.col(column), 1)
+            return F.unix_seconds(F.make_timestamp(F.year(after), F.month(after), F.dayofmonth(after), F.lit(0),
+                                                   F.lit(0), F.lit(0), F.lit(time_zone)))
         return (F.unix_date(F.col(column)).cast("bigint") + 1) * 86_400
     if isinstance(data_type, (T.TimestampType, T.TimestampNTZType)):
         return F.unix_micros(F.col(column).cast("timestamp")) / 1_000_000
     raise TypeError(f"{column} must be a timestamp or a date, not {data_type.simpleString()}")
 
 
-def _epoch(moment: dt.datetime) -> float:
-    return moment.replace(tzinfo=dt.timezone.utc).timestamp()
+def _day_text(rule: Rule) -> str:
+    zone = rule.settings.time_zone
+    return f"{rule.scope.run_date}" + (f" ({zone})" if zone else " (UTC)")
 
 
 class Freshness(Rule):
     """The latest ``column`` (timestamp or date) is at most ``max_lag_hours`` (default 24) before
-    the end of the run date (UTC): a feed that stopped, a reference list a week late."""
+    the end of the run date in ``time_zone`` (default UTC; a feed's local day: the days its raw
+    directories hold): a feed that stopped, a reference list a week late."""
 
     tracked = "lag_hours"
 
@@ -40,7 +46,7 @@ class Freshness(Rule):
         return f"__time_{self.name}"
 
     def prepare(self, df: DataFrame, references: Mapping[str, DataFrame]) -> DataFrame:
-        return df.withColumn(self._time(), epoch_seconds(df, self.settings.column))
+        return df.withColumn(self._time(), epoch_seconds(df, self.settings.column, self.settings.time_zone))
 
     def metrics(self) -> Dict[str, Column]:
         return {"latest": F.max(F.when(in_table(), F.col(self._time())))}
@@ -51,27 +57,28 @@ class Freshness(Rule):
         latest = values["latest"]
         if latest is None:
             return Verdict(FAILED, None, expected, f"no {self.settings.column} at all: nothing arrived")
-        end = _epoch(self.scope.day_start + dt.timedelta(days=1))
+        end = self.scope.midnight(self.settings.time_zone, days=1)
         lag = (end - latest) / 3600.0
         seen = dt.datetime.fromtimestamp(latest, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         status = PASSED if lag <= allowed else FAILED
         # (a date column reaches the end of its latest day)
         return Verdict(status, lag, expected, f"{self.settings.column} reaches {seen}: {fmt(lag)} h before the "
-                       f"end of {self.scope.run_date}", band=(None, allowed), recorded={self.metric("lag_hours"): lag})
+                       f"end of {_day_text(self)}", band=(None, allowed), recorded={self.metric("lag_hours"): lag})
 
 
 class LateArrival(Rule):
-    """Rows whose ``column`` is more than ``lateness_hours`` (default 0) before the run date
-    (00:00 UTC) arrived late; at most ``max_ratio`` (default 0) of the rows may."""
+    """Rows whose ``column`` is more than ``lateness_hours`` (default 0) before the start of the
+    run date in ``time_zone`` (default UTC) arrived late; at most ``max_ratio`` (default 0) of the
+    rows may."""
 
     def _time(self) -> str:
         return f"__time_{self.name}"
 
     def prepare(self, df: DataFrame, references: Mapping[str, DataFrame]) -> DataFrame:
-        return df.withColumn(self._time(), epoch_seconds(df, self.settings.column))
+        return df.withColumn(self._time(), epoch_seconds(df, self.settings.column, self.settings.time_zone))
 
     def _cutoff(self) -> float:
-        return _epoch(self.scope.day_start - dt.timedelta(hours=self.settings.lateness_hours or 0.0))
+        return self.scope.midnight(self.settings.time_zone) - 3600.0 * (self.settings.lateness_hours or 0.0)
 
     def failing_rows(self) -> Column:
         return F.col(self._time()) < F.lit(self._cutoff())

@@ -36,6 +36,27 @@ def test_late_arrival_counts_rows_before_the_run_date_less_the_lateness(spark, c
     assert values["late:late"] == 2 and v["late"].status == FAILED
 
 
+def test_in_a_feeds_time_zone_the_day_ends_and_starts_at_local_midnight_whatever_the_season(spark, check):
+    """The raw directories hold Paris days: 23:00 UTC ends 21 November (UTC+1), 22:00 UTC ends
+    15 July (UTC+2). In UTC the same feed would look an hour staler in winter than in summer."""
+    paris = "Europe/Paris"
+    fresh = {"type": "freshness", "column": "t", "max_lag_hours": 3, "time_zone": paris}
+    late = {"type": "late_arrival", "column": "t", "lateness_hours": 2, "max_ratio": 1.0, "time_zone": paris}
+    winter = times(spark, dt.datetime(2026, 11, 20, 20, 59), dt.datetime(2026, 11, 20, 21, 0),
+                   dt.datetime(2026, 11, 21, 21, 30))
+    values, v = check(winter, fresh=fresh, late=late)
+    assert v["fresh"].observed == 1.5 and "end of 2026-11-21 (Europe/Paris)" in v["fresh"].message
+    assert values["late:late"] == 1 and "before 2026-11-20 21:00 UTC" in v["late"].message
+    summer = times(spark, dt.datetime(2026, 7, 14, 19, 59), dt.datetime(2026, 7, 14, 20, 0),
+                   dt.datetime(2026, 7, 15, 21, 30))
+    values, v = check(summer, run_date=dt.date(2026, 7, 15), fresh=fresh, late=late)
+    assert v["fresh"].observed == 0.5 and values["late:late"] == 1
+    # a date column's day ends at local midnight too: 13 November ends at 2026-11-13 23:00 UTC
+    dates = spark.createDataFrame([(dt.date(2026, 11, 13),)], "d date")
+    _, v = check(dates, week={"type": "freshness", "column": "d", "time_zone": paris})
+    assert v["week"].observed == 192
+
+
 def hourly(spark, pairs):
     return spark.createDataFrame([(f"/raw/cdr/event_date=2026-11-21/hour={h:02d}/source={s}/part-0.gz", h)
                                   for s, h in pairs], "_source_file string, local_hour int")
