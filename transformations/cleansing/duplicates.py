@@ -31,6 +31,15 @@ def _seconds(df: DataFrame, time_column: str) -> Tuple[Column, float]:
     raise TypeError(f"{time_column} must be a timestamp, date or number (seconds), not {data_type.simpleString()}")
 
 
+def _orderable(data_type: T.DataType) -> bool:
+    """Whether Spark can sort by a column of this type (maps and variants cannot)."""
+    if isinstance(data_type, T.StructType):
+        return all(_orderable(f.dataType) for f in data_type.fields)
+    if isinstance(data_type, T.ArrayType):
+        return _orderable(data_type.elementType)
+    return not isinstance(data_type, (T.MapType, getattr(T, "VariantType", T.MapType)))
+
+
 def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_seconds: float, id_column: str,
                           flag_column: str = DUPLICATE_OF):
     """Curried step marking the records that repeat an event already seen by another probe.
@@ -51,8 +60,9 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
     tolerance_seconds
         Largest gap (inclusive) between consecutive records of one cluster.
     id_column
-        Unique record id; the smallest (in its type's order) survives. Equal ids and times are
-        still split deterministically: one survives, the other points to the same id.
+        Unique record id; the smallest (in its type's order) survives. Records with equal ids
+        and times (the same switch record reaching both probes) are ordered by their other
+        columns, so the same one survives on every run, whatever its values.
     flag_column
         Column to add (type of ``id_column``): null for survivors and for records without
         duplicates.
@@ -89,7 +99,11 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
         # 1 where a cluster starts: first record of its key, or a gap over the tolerance (one lag).
         starts = F.when(F.coalesce(gap <= F.lit(tolerance_seconds * per_second), F.lit(False)), 0).otherwise(1)
         # Same partitioning plus the cluster: satisfied by the shuffle of by_key, only a sort more.
-        by_cluster = Window.partitionBy(*keys, salt, cluster).orderBy(ident.asc(), F.col(t).asc())
+        # Ties on id and time fall to the other columns (compared only for such ties): a total
+        # order, so which record survives does not depend on the shuffle's order.
+        others = [F.col(c) for c, field in zip(df.columns, df.schema.fields)
+                  if c not in (id_column, time_column) and _orderable(field.dataType)]
+        by_cluster = Window.partitionBy(*keys, salt, cluster).orderBy(ident.asc(), F.col(t).asc(), *others)
         return (df
                 .withColumns({salt: salted, t: time})
                 .withColumn(cluster, F.sum(starts).over(by_key.rowsBetween(Window.unboundedPreceding,

@@ -57,6 +57,16 @@ def test_exact_copies_one_survives(spark):
     assert sorted((r.duplicate_of or "") for r in out.collect()) == ["", "r1"]
 
 
+def test_copies_with_the_same_id_and_time_but_other_values_keep_the_same_survivor_whatever_the_order(spark):
+    # the same switch record reaching both probes, one of them printing another duration
+    df = spark.createDataFrame([("r1", "A", "B", at(0), 61, "probe02"), ("r1", "A", "B", at(0), 60, "probe01")],
+                               SCHEMA + ", duration int, source string")
+    for ordered in (df, df.orderBy("source"), df.repartition(3), df.orderBy("duration").coalesce(1)):
+        out = ordered.transform(MARK)
+        assert [(r.duration, r.source) for r in out.where("duplicate_of is null").collect()] == [(60, "probe01")]
+        assert [r.duplicate_of for r in out.where("duplicate_of is not null").collect()] == ["r1"]
+
+
 def test_numeric_seconds_and_integer_ids(spark):
     df = spark.createDataFrame([(3, "A", 100.0), (1, "A", 104.5), (2, "A", 110.0), (5, "B", 100.2)],
                                "id long, key string, t double")
