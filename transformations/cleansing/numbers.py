@@ -16,8 +16,10 @@ from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, null_if_t
 TRUE_SPELLINGS = ("y", "yes", "1", "true", "t", "oui", "o", "vrai")
 FALSE_SPELLINGS = ("n", "no", "0", "false", "f", "non", "faux")
 
-# Thousands separators removed anywhere: blanks (NBSP, narrow NBSP...) and apostrophes (1'234).
-_GROUPING = "(" + BLANK + "|['\u2019])"
+# Blanks at the ends, and thousands separators: a blank (NBSP, narrow NBSP...) or an apostrophe
+# (1'234) between a digit and a group of exactly three digits. Anywhere else ("2'30", "12 5") they
+# stay, and the text does not parse: a separator that groups nothing is not silently dropped.
+_GROUPING = rf"^{BLANK}+|{BLANK}+$|(?<=\d)(?:{BLANK}|['\u2019])(?=\d{{3}}(?!\d))"
 # Shapes of the text once they are gone, tried in this order.
 _PLAIN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"       # 12, 12.5, -.5, 1.234 (one '.'), 1e3
 _DECIMAL_COMMA = r"^[+-]?\d*,\d+$"                          # 12,5 and 1,234 (European: 1.234)
@@ -29,13 +31,15 @@ _INTEGER = r"^[+-]?\d+$"
 def normalised_number_text(column: Column) -> Column:
     """Rewrite a number written by people into the text Spark casts (``1234.5``).
 
-    Blanks (incl. NBSP U+00A0, narrow NBSP U+202F) and apostrophes are thousands separators and
-    removed. Then: one '.' is the decimal point (``"1.234"`` is 1.234); one ',' and no '.' is a
-    decimal comma (``"12,5"`` is 12.5, ``"1,234"`` is 1.234: European reading); '.' groups of
-    three digits, optionally followed by a decimal comma, are thousands (``"1.234.567"``,
-    ``"1.234,5"``); ',' groups of three, optionally followed by a decimal point, likewise
-    (``"1,234,567"``, ``"1,234.5"``). Any other mix (``"1.2,5"``, ``"1,2,3"``) is left as it is and
-    fails to parse. A leading '+' or '-' is kept.
+    Blanks (incl. NBSP U+00A0, narrow NBSP U+202F) and apostrophes between a digit and a group of
+    three digits are thousands separators and removed (``"1 234"``, ``"1'234'567"``); elsewhere
+    they stay and the text fails to parse (``"2'30"``, ``"12 5"``). Blanks at the ends go. Then:
+    one '.' is the decimal point (``"1.234"`` is 1.234); one ',' and no '.' is a decimal comma
+    (``"12,5"`` is 12.5, ``"1,234"`` is 1.234: European reading); '.' groups of three digits,
+    optionally followed by a decimal comma, are thousands (``"1.234.567"``, ``"1.234,5"``); ','
+    groups of three, optionally followed by a decimal point, likewise (``"1,234,567"``,
+    ``"1,234.5"``). Any other mix (``"1.2,5"``, ``"1,2,3"``) is left as it is and fails to parse.
+    A leading '+' or '-' is kept.
 
     Parameters
     ----------

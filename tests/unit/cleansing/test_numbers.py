@@ -35,6 +35,11 @@ def test_normalised_number_text_reads_separators_and_decimal_comma(spark):
         ("+7", "+7"),
         (" -3 ", "-3"),
         ("1.2,5", "1.2,5"),          # no consistent reading: left alone, fails to parse
+        ("2'30", "2'30"),            # 2 min 30 s, not 230: a separator that groups nothing stays
+        ("12 5", "12 5"),
+        ("1 2 3", "1 2 3"),
+        ("1 2345", "1 2345"),
+        ("- 5", "- 5"),
         (None, None),
     ], "string")
 
@@ -54,6 +59,8 @@ def test_to_long_parses_integers_only(spark):
         ("1.5", None),                    # not truncated
         ("1,234", None),                  # 1.234 in the European reading
         ("1e3", None),
+        ("2'30", None),
+        ("12 5", None),
         ("12abc", None),
         ("abc", None),
         ("-", None),
