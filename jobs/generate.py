@@ -79,10 +79,7 @@ def run(ctx: JobContext) -> JobResult:
     spark, settings, day = ctx.spark, ctx.config.generate, ctx.run_date
     scale = settings.scale
     started = time.time()
-    try:
-        layout = NetworkLayout.from_scale(scale)
-    except ValueError as error:
-        raise ValueError(f"configuration: {error}") from None
+    layout = NetworkLayout.from_scale(scale)     # validated with the config
     regular_rows = rows_for_date(scale.cdr_rows_per_day, day)
     files = 24 * scale.files_per_hour
     ctx.log.info("generating", extra={"fields": {"cdr_rows": regular_rows, "sites": scale.sites,

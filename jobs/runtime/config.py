@@ -407,6 +407,7 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
         if value not in allowed:
             raise ConfigError(f"{key}: expected one of {sorted(allowed)}, got {value!r}")
     _check_rates(built.generate.defects, "generate.defects")
+    _check_generator(built.generate)
     for i, missing in enumerate(built.generate.incidents.missing_files):
         key = f"generate.incidents.missing_files[{i}]"
         if missing.feed not in ("cdr", "radio") or not 0 <= missing.hour <= 23:
@@ -698,6 +699,25 @@ def _check_time_zone(name: str, key: str) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{key}: unknown time zone {name!r}") from None
+
+
+def _check_generator(settings: Generate) -> None:
+    """What the generator would only find out once Spark runs and part of its truth is written:
+    a feed's defect rates adding up to 1 or more (a row carries at most one), a network it cannot
+    lay out."""
+    from transformations.synthetic import defects     # no session needed
+    from transformations.synthetic.network import NetworkLayout
+    for feed, kinds in (("cdr", defects.CDR_DEFECTS), ("radio", defects.RADIO_DEFECTS),
+                        ("weather", defects.WEATHER_DEFECTS), ("cells", defects.CELL_DEFECTS)):
+        rates = {kind: getattr(settings.defects, kind) for kind in kinds}
+        if sum(rates.values()) >= 1.0:
+            listed = ", ".join(f"{kind}={rate:g}" for kind, rate in rates.items() if rate)
+            raise ConfigError(f"generate.defects: the {feed} defects' rates add up to {sum(rates.values()):.3f} "
+                              f"({listed}); a row carries at most one defect, so they must stay below 1")
+    try:
+        NetworkLayout.from_scale(settings.scale)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None   # it names its key
 
 
 def _check_rates(section, prefix):

@@ -326,8 +326,17 @@ def test_rate_outside_unit_interval_is_rejected(value):
 
 
 def test_rate_bounds_are_allowed():
-    config = local("generate.defects.null_token=0", "generate.defects.windows_1252=1")
-    assert (config.generate.defects.null_token, config.generate.defects.windows_1252) == (0.0, 1.0)
+    config = local("generate.defects.null_token=0", "generate.defects.truncated_last_line=1")
+    assert (config.generate.defects.null_token, config.generate.defects.truncated_last_line) == (0.0, 1.0)
+
+
+def test_a_feeds_defect_rates_adding_up_to_one_are_rejected_before_spark():
+    # each rate is within [0, 1], but a row carries at most one defect
+    with pytest.raises(ConfigError, match=r"^generate\.defects: the cdr defects' rates add up to 1\.10\d "
+                                          r"\(malformed_date=0\.6, bad_msisdn=0\.5, "):
+        local("generate.defects.malformed_date=0.6", "generate.defects.bad_msisdn=0.5")
+    with pytest.raises(ConfigError, match=r"^generate\.scale\.areas must be a square number, got 5$"):
+        local("generate.scale.areas=5")
 
 
 @pytest.mark.parametrize("override, key", [
