@@ -47,6 +47,12 @@ class FeedIngest:
     files: List[FileProfile] = field(default_factory=list)
     records: Dict[str, int] = field(default_factory=dict)    # per file
     table: str = ""
+    directory: str = ""                                       # the run date's raw directory
+
+    @property
+    def warnings(self) -> List[str]:
+        """The feed's own warnings (its files' are theirs): a day without a single file."""
+        return [] if self.files else [f"no raw file in {self.directory}: the date's bronze rows are none"]
 
     @property
     def record_count(self) -> int:
@@ -141,9 +147,9 @@ def _root_cause(error: Exception) -> str:
 
 def ingest_feed(ctx: JobContext, name: str, feed: Feed) -> FeedIngest:
     """List, probe and land one feed; count records per file from the landed table."""
-    outcome = FeedIngest(feed=name, table=bronze_path(ctx, name))
+    outcome = FeedIngest(feed=name, table=bronze_path(ctx, name), directory=raw_directory(ctx, feed))
     with ctx.step(f"{name}: probe"):
-        files = rawfiles.list_files(ctx.spark, raw_directory(ctx, feed))
+        files = rawfiles.list_files(ctx.spark, outcome.directory)
         outcome.files = [probe(ctx, raw, feed) for raw in files]
     with ctx.step(f"{name}: land"):
         land(ctx, name, feed, outcome.files, outcome.table)
@@ -175,13 +181,16 @@ def report(ctx: JobContext, outcomes: List[FeedIngest]) -> JobResult:
                        f"{name}.lines": lines, f"{name}.headers": outcome.header_count,
                        f"{name}.records": outcome.record_count})
         print(f"  {name:<8} {len(outcome.files):>5} files {outcome.record_count:>12,} records  {outcome.table}")
+        for message in outcome.warnings:
+            ctx.log.warning(f"{name}: {message}")
+            print(f"    ! {message}")
         for profile in outcome.files:
             for message in ([profile.problem] if profile.problem else []) + profile.warnings:
                 ctx.log.warning(f"{name}: {profile.path}: {message}")
                 print(f"    ! {profile.path}: {message}")
         document["feeds"][name] = {
             "table": outcome.table, "lines": lines, "headers": outcome.header_count,
-            "records": outcome.record_count,
+            "records": outcome.record_count, "warnings": outcome.warnings,
             "files": [{"path": p.path, "bytes": p.size, "records": outcome.records.get(p.path, 0),
                        "problem": p.problem, "warnings": p.warnings, "damaged": p.salvaged}
                       for p in outcome.files],

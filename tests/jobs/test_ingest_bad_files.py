@@ -145,6 +145,16 @@ def test_a_record_quoted_in_a_message_has_its_digits_masked(ingested):
     assert [r._file_problem for r in landed.collect()] == [problem, problem]
 
 
+def test_a_feed_without_any_file_that_day_is_named(ingested):
+    _, report, *_, printed = ingested
+    assert report["feeds"]["cdr"]["warnings"] == []
+    for feed in ("radio", "cells", "weather"):               # this day holds CDR files only
+        warning, = report["feeds"][feed]["warnings"]
+        assert re.fullmatch(rf"no raw file in \S+/raw/{feed}/event_date={RUN_DATE}: the date's bronze rows are none",
+                            warning), warning
+        assert f"! {warning}" in [line.strip() for line in printed.splitlines()]
+
+
 def test_header_only_file_is_named(ingested):
     _, _, by_name, *_ = ingested
     assert by_name["header_only.txt.gz"]["problem"] is None
