@@ -105,9 +105,10 @@ class HourlyCompleteness(Rule):
 
     The source of a row is ``source_column`` (with ``source_pattern``, its first group: the
     switch or probe in a file path); its hour is ``hour_column`` (an hour number, or a
-    timestamp's hour). Sources are those seen today or in the last :data:`SOURCE_MEMORY_DAYS`
-    days of history (a source silent all day misses 24 hours). With ``time_zone``, an hour
-    skipped by a DST change is not expected. More than ``max_missing`` (default 0) missing
+    timestamp's hour, in ``time_zone`` when set). Sources are those seen today or in the last
+    :data:`SOURCE_MEMORY_DAYS` days of history (a source silent all day misses 24 hours). With
+    ``time_zone``, an hour skipped by a DST change is not expected. Hours are numbers: on the day
+    a DST change repeats an hour, its two occurrences count as one. More than ``max_missing`` (default 0) missing
     (source, hour) pairs fail.
 
     The pass collects the set of (source, hour) pairs seen: at most sources x 24 entries, so the
@@ -130,7 +131,11 @@ class HourlyCompleteness(Rule):
         if self.settings.source_pattern:
             source = F.regexp_extract(source, self.settings.source_pattern, 1)
         hour = F.col(self.settings.hour_column)
-        if isinstance(df.schema[self.settings.hour_column].dataType, (T.TimestampType, T.TimestampNTZType)):
+        data_type = df.schema[self.settings.hour_column].dataType
+        if isinstance(data_type, T.TimestampType) and self.settings.time_zone:
+            # the local hour, as the expected hours are (the session's time zone is UTC)
+            hour = F.hour(F.from_utc_timestamp(hour, self.settings.time_zone))
+        elif isinstance(data_type, (T.TimestampType, T.TimestampNTZType)):
             hour = F.hour(hour)
         return df.withColumns({self._source(): source, self._hour(): hour.cast("int")})
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pyspark.sql import functions as F
+
 from transformations.quality.base import FAILED, History, NO_DATA, PASSED
 
 from .conftest import RUN_DATE
@@ -93,6 +95,18 @@ def test_the_hour_skipped_by_a_dst_change_is_not_expected(spark, check):
     assert v["files"].status == PASSED
     _, v = check(hourly(spark, pairs), run_date=spring, files=RULE)
     assert v["files"].details["missing"] == {"probe01": [2]}
+
+
+def test_a_timestamp_hour_column_is_read_in_the_rules_time_zone(spark, check):
+    # 29 March 2026 in Paris runs from 23:00 UTC on the 28th to 21:59 UTC: one record per local
+    # hour. Read in UTC, its hours would be 23 and 0-21, and hour 22 would be missing.
+    stamps = [dt.datetime(2026, 3, 28, 23, 30) + dt.timedelta(hours=i) for i in range(23)]
+    df = spark.createDataFrame([("/source=probe01/x.gz", t) for t in stamps], "_source_file string, t timestamp")
+    rule = {**RULE, "hour_column": "t", "time_zone": "Europe/Paris"}
+    _, v = check(df, run_date=dt.date(2026, 3, 29), files=rule)
+    assert v["files"].status == PASSED, v["files"].message
+    _, v = check(df.where(F.col("t") != dt.datetime(2026, 3, 29, 12, 30)), run_date=dt.date(2026, 3, 29), files=rule)
+    assert v["files"].details["missing"] == {"probe01": [14]}    # 12:30 UTC is 14:30 in Paris (UTC+2)
 
 
 def test_no_source_at_all_is_no_data(spark, check):
