@@ -159,6 +159,8 @@ class FieldRule:
     allowed: List[str] = field(default_factory=list)      # enum
     formats: List[str] = field(default_factory=list)      # timestamp; default: the feed's
     local_hour: Optional[str] = None                      # timestamp: also keep the local hour here
+    max_days_before: Optional[int] = None                 # timestamp: local dates this far before the
+    max_days_after: Optional[int] = None                  # raw directory's date, or after it, at most
 
 
 @dataclass(frozen=True)
@@ -618,6 +620,11 @@ def _check_feeds(feeds: Dict[str, Feed]) -> None:
                 raise ConfigError(f"{key}.allowed: an enum needs its allowed values")
             if rule.type == "timestamp" and not (rule.formats or feed.timestamp_formats):
                 raise ConfigError(f"{key}.formats: no timestamp formats here nor in {prefix}.timestamp_formats")
+            for bound in ("max_days_before", "max_days_after"):
+                value = getattr(rule, bound)
+                if value is not None and (rule.type != "timestamp" or value < 0):
+                    raise ConfigError(f"{key}.{bound}: a number of days >= 0, for a timestamp field only; got "
+                                      f"{value} on a {rule.type} field")
             if rule.minimum is not None and rule.maximum is not None and rule.minimum > rule.maximum:
                 raise ConfigError(f"{key}: minimum {rule.minimum} is above maximum {rule.maximum}")
         if feed.dedup is not None:

@@ -438,6 +438,9 @@ def test_feeds_come_from_the_included_file():
                                   "(a charset that writes line breaks as single ASCII bytes), got 'UTF-16'"),
     ("feeds.radio.fallback_encoding=EBCDIC", "feeds.radio.fallback_encoding: expected one of"),
     ("feeds.cells.encoding=windows-1252", "feeds.cells.fallback_encoding: only a UTF-8 feed has lines to decode"),
+    ("feeds.cdr.fields.duration_s.max_days_after=1", "feeds.cdr.fields.duration_s.max_days_after: a number of days "
+                                                     ">= 0, for a timestamp field only; got 1 on a long field"),
+    ("feeds.cdr.fields.start_time.max_days_before=-1", "feeds.cdr.fields.start_time.max_days_before: a number of"),
 ])
 def test_bad_feed_layout_is_named(override, message):
     with pytest.raises(ConfigError) as error:

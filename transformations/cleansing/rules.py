@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the layout's shape; transformations do not depend on the jo
 
 Step = Callable[[DataFrame], DataFrame]
 RAW_PREFIX = "raw_"
+DAY_COLUMN = "event_date"   # bronze's partition: the date of the raw directory a line came from
 IDENTIFIER_TYPES = ("msisdn", "imsi", "imei")
 
 
@@ -52,7 +53,9 @@ RULES: Dict[str, Callable[["Feed", str, "FieldRule"], Step]] = {
     "timestamp": lambda feed, name, r: cleanse_timestamp(raw(name), name, tuple(r.formats or feed.timestamp_formats),
                                                          feed.time_zone, required=r.required,
                                                          tokens=tuple(feed.null_tokens),
-                                                         local_hour_column=r.local_hour),
+                                                         local_hour_column=r.local_hour, day_column=DAY_COLUMN,
+                                                         max_days_before=r.max_days_before,
+                                                         max_days_after=r.max_days_after),
     "msisdn": lambda feed, name, r: cleanse_msisdn(raw(name), name, feed.default_country, required=r.required,
                                                    tokens=tuple(feed.null_tokens)),
     "imsi": lambda feed, name, r: cleanse_imsi(raw(name), name, required=r.required, tokens=tuple(feed.null_tokens)),

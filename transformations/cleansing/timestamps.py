@@ -82,19 +82,57 @@ def local_hour(instant: Column, time_zone: str) -> Column:
     Column
         Int; null for null.
     """
+    return _hour_of(_local_seconds(instant, time_zone))
+
+
+def _hour_of(local_seconds: Column) -> Column:
+    return F.floor(F.pmod(local_seconds, F.lit(86400)) / 3600).cast("int")
+
+
+def _local_seconds(instant: Column, time_zone: str) -> Column:
     # from_utc_timestamp shifts the instant by the zone's offset at that instant: its epoch seconds
     # are then the local wall-clock reading counted as if it were UTC.
-    local_seconds = F.unix_seconds(F.from_utc_timestamp(instant, time_zone))
-    return F.floor(F.pmod(local_seconds, F.lit(86400)) / 3600).cast("int")
+    return F.unix_seconds(F.from_utc_timestamp(instant, time_zone))
+
+
+def local_days_from(instant: Column, day: Column, time_zone: str) -> Column:
+    """Days from ``day`` to the date an instant shows on a wall clock in ``time_zone``.
+
+    Independent of ``spark.sql.session.timeZone``.
+
+    Parameters
+    ----------
+    instant
+        TIMESTAMP Column.
+    day
+        DATE Column, e.g. the date of the raw directory the row came from.
+    time_zone
+        Region id, e.g. ``"Europe/Paris"``.
+
+    Returns
+    -------
+    Column
+        Int: 0 on ``day`` itself, -1 the day before, 1 the day after; null for a null input.
+        2026-11-20T23:30Z is 21 November in Paris (UTC+1): 0 from 2026-11-21.
+    """
+    return _days_from(_local_seconds(instant, time_zone), day)
+
+
+def _days_from(local_seconds: Column, day: Column) -> Column:
+    return (F.floor(local_seconds / 86400) - F.unix_date(day)).cast("int")
 
 
 def cleanse_timestamp(raw: str, target: str, formats: Sequence[str], time_zone: str,
                       required: bool = True, tokens: Sequence[str] = DEFAULT_NULL_TOKENS,
-                      local_hour_column: Optional[str] = None):
+                      local_hour_column: Optional[str] = None, day_column: Optional[str] = None,
+                      max_days_before: Optional[int] = None, max_days_after: Optional[int] = None):
     """Curried step parsing the raw text column ``raw`` into the instant column ``target``.
 
-    Reasons: ``{target}_missing`` (null or token, only when ``required``) or
-    ``{target}_unparseable`` (present, but no format parses).
+    Reasons: ``{target}_missing`` (null or token, only when ``required``),
+    ``{target}_unparseable`` (present, but no format parses), or ``{target}_out_of_range``
+    (parsed, but its local date is more than ``max_days_before`` days before ``day_column`` or
+    more than ``max_days_after`` days after it: a switch clock off by years, a cut
+    ``yyyyMMddHH`` text read as epoch seconds).
 
     Parameters
     ----------
@@ -108,21 +146,37 @@ def cleanse_timestamp(raw: str, target: str, formats: Sequence[str], time_zone: 
         See :func:`~transformations.cleansing.text.null_if_token`.
     local_hour_column
         When given, also add this int column: :func:`local_hour` of ``target`` in ``time_zone``.
+    day_column, max_days_before, max_days_after
+        The DATE column the times belong to (the raw directory's date) and how far from it, in
+        local dates (:func:`local_days_from`), a time may be; a bound that is None is not checked.
 
     Returns
     -------
     Callable[[DataFrame], DataFrame]
         Never drops a row.
     """
-    names = [f"__{target}_{part}" for part in ("text", "instant")]
-    text, instant = (F.col(name) for name in names)
+    names = [f"__{target}_{part}" for part in ("text", "instant", "local")]
+    text, instant, local = (F.col(name) for name in names)
+    windowed = bool(day_column) and (max_days_before is not None or max_days_after is not None)
+    stages = [{names[0]: null_if_token(F.col(raw), tokens)},
+              {names[1]: parse_local_timestamp(text, formats, time_zone)}]
+    if windowed or local_hour_column:
+        # the local wall-clock reading, once per row for both the window and the hour
+        stages.append({names[2]: _local_seconds(instant, time_zone)})
 
     def step(df: DataFrame) -> DataFrame:
         df = df.transform(flag_missing(text, target, required))
-        df = (df.transform(flag(text.isNotNull() & instant.isNull(), f"{target}_unparseable"))
-              .withColumn(target, instant))   # after the flags: target may be raw
+        df = df.transform(flag(text.isNotNull() & instant.isNull(), f"{target}_unparseable"))
+        if windowed:
+            days = _days_from(local, F.col(day_column))
+            outside = F.lit(False)
+            if max_days_before is not None:
+                outside = outside | (days < -max_days_before)
+            if max_days_after is not None:
+                outside = outside | (days > max_days_after)
+            df = df.transform(flag(outside, f"{target}_out_of_range"))
+        df = df.withColumn(target, instant)   # after the flags: target may be raw
         if local_hour_column:
-            df = df.withColumn(local_hour_column, local_hour(F.col(target), time_zone))
+            df = df.withColumn(local_hour_column, _hour_of(local))     # as local_hour
         return df
-    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
-                          {names[1]: parse_local_timestamp(text, formats, time_zone)}], step)
+    return computed_once(stages, step)

@@ -1,4 +1,6 @@
 """Row structure (bad file, wrong field count) and the conf-driven rules of a whole feed."""
+import datetime as dt
+
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
@@ -36,21 +38,22 @@ def test_every_field_type_in_conf_has_a_rule():
     assert identifier_fields(FEEDS["weather"]) == []
 
 
-def bronze_weather(spark, rows):
+def bronze_weather(spark, rows, day=dt.date(2026, 11, 21)):
     schema = ("observed_at string, area_id string, temperature_c string, rain_mm_h string, wind_kmh string, "
-              "_field_count int, _expected_field_count int, _file_problem string")
-    return spark.createDataFrame([r + (None,) * (5 - len(r)) + (len(r), 5, None) for r in rows], schema)
+              "_field_count int, _expected_field_count int, _file_problem string, event_date date")
+    return spark.createDataFrame([r + (None,) * (5 - len(r)) + (len(r), 5, None, day) for r in rows], schema)
 
 
 def test_cleanse_feed_types_every_field_and_keeps_the_raw_text(spark):
     rows = [("2026-11-21 08:00", "3", "12,5", "0", "15"),      # winter: Paris is UTC+1
-            ("2026-07-01 08:00", "3", "-999", "0.2", "-"),     # summer: UTC+2; sentinel temperature
+            ("2026-07-01 08:00", "3", "-999", "0.2", "-"),     # summer: UTC+2; sentinel temperature; in a
+            # directory of 21 November, so months away from it (conf: at most 7 days before)
             ("2026-11-21 25:00", "x", "1", "", "1")]
     actual = bronze_weather(spark, rows).transform(cleanse_feed(FEEDS["weather"]))
     assert set(actual.columns) >= {"raw_observed_at", "raw_temperature_c", "observed_at", "local_hour"}
     expected = spark.createDataFrame([
         ("2026-11-21 07:00:00", 8, 3, 12.5, 0.0, 15.0, []),
-        ("2026-07-01 06:00:00", 8, 3, None, 0.2, None, ["temperature_c_sentinel"]),
+        ("2026-07-01 06:00:00", 8, 3, None, 0.2, None, ["observed_at_out_of_range", "temperature_c_sentinel"]),
         (None, None, None, 1.0, None, 1.0, ["observed_at_unparseable", "area_id_not_a_number", "rain_mm_h_missing"]),
     ], f"observed_at string, local_hour int, area_id int, temperature_c double, rain_mm_h double, wind_kmh double, "
        f"{REASONS} array<string>").withColumn("observed_at", F.to_timestamp("observed_at"))

@@ -164,3 +164,28 @@ def test_cleanse_timestamp_reasons_and_local_hour(spark, session_tz):
         1: [], 2: ["start_raw_unparseable"], 3: ["start_raw_unparseable"], 4: [], 5: [], 6: [],
         7: ["start_raw_unparseable"], 8: ["start_raw_unparseable"]}
     assert dict(optional.dtypes)["start_raw"] == "timestamp"     # replaced in place
+
+
+def test_a_time_far_from_its_directorys_date_is_out_of_range_by_local_date(spark, session_tz):
+    """Bounds in local (Paris) dates around the raw directory's date, 21 November 2026: at most 7
+    days before, 1 day after."""
+    day = dt.date(2026, 11, 21)
+    df = spark.createDataFrame([
+        (1, "2026-11-14 00:00:00", day),   # 7 days before: kept
+        (2, "2026-11-13 23:59:59", day),   # 8 days before
+        (3, "2026-11-22 23:59:59", day),   # the day after: kept (a call's reports run past midnight)
+        (4, "2026-11-23 00:00:00", day),   # 2 days after
+        (5, "1763679600", day),            # epoch 2025-11-20T23:00:00Z: 21 November 2025, a year off
+        (6, "2026112109", day),            # a cut yyyyMMddHH read as epoch seconds: 2034
+        (7, "1794612600", day),            # 2026-11-13T23:30:00Z: 14 November 00:30 in Paris: kept
+        (8, "1795302000", day),            # 2026-11-21T23:00:00Z: 22 November 00:00 in Paris: kept
+        (9, "garbage", day),               # unparseable only
+    ], "id int, t string, event_date date")
+    step = cleanse_timestamp("t", "t", ["yyyy-MM-dd HH:mm:ss", "epoch_s"], PARIS, day_column="event_date",
+                             max_days_before=7, max_days_after=1)
+    assert {r.id: r[REASONS] for r in df.transform(step).collect()} == {
+        1: [], 2: ["t_out_of_range"], 3: [], 4: ["t_out_of_range"], 5: ["t_out_of_range"],
+        6: ["t_out_of_range"], 7: [], 8: [], 9: ["t_unparseable"]}
+    only_before = cleanse_timestamp("t", "t", ["yyyy-MM-dd HH:mm:ss", "epoch_s"], PARIS, day_column="event_date",
+                                    max_days_before=7)
+    assert sorted(r.id for r in df.transform(only_before).where(F.size(REASONS) > 0).collect()) == [2, 5, 9]
