@@ -299,7 +299,8 @@ def test_the_html_report_renders_offline_in_headless_chromium_with_its_plots(wit
     assert colours.get((0xC6, 0x28, 0x28), 0) > 200, "failures not shown in red"
     series, band = (0x1F, 0x77, 0xB4), (0xCF, 0xE3, 0xF5)   # drawn only for a history of several days
     assert colours.get(series, 0) > 300, "no history line drawn"
-    assert colours.get(band, 0) > 2000, "no anomaly band drawn"
+    # today's band (each seeded day has fewer than three same weekdays before it: no band of its own)
+    assert colours.get(band, 0) > 1000, "no anomaly band drawn"
     # The same page without its plots: the check above would notice.
     bare = tmp_path / "bare.html"
     bare.write_text(re.sub(r"<svg .*?</svg>", "", text, flags=re.S))
