@@ -10,6 +10,7 @@ driver in the ApplicationMaster's container, and YARN localises ``--files`` and 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -154,8 +155,19 @@ class MiniYarn:
         return (self.root / "miniyarn.log").read_text(errors="replace")
 
     def container_logs(self) -> Dict[str, str]:
-        """Every container's ``stdout`` and ``stderr``, by path."""
-        return {str(p): p.read_text(errors="replace") for p in self.root.rglob("container_*/std*") if p.is_file()}
+        """Every container's ``stdout`` and ``stderr``, by path.
+
+        The NodeManager deletes a finished application's working directories (also named
+        ``container_*``) while this walks the tree: ``os.walk`` skips a directory that vanished,
+        where ``Path.rglob`` raises.
+        """
+        logs = {}
+        for folder, _, files in os.walk(self.root):
+            if Path(folder).name.startswith("container_"):
+                for name in (f for f in files if f.startswith("std")):
+                    with contextlib.suppress(FileNotFoundError):
+                        logs[os.path.join(folder, name)] = Path(folder, name).read_text(errors="replace")
+        return logs
 
     def client_environment(self) -> Dict[str, str]:
         """What spark-submit needs to reach this cluster."""
