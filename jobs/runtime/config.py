@@ -243,7 +243,7 @@ class QualityRule:
     hour_column: Optional[str] = None
     source_column: Optional[str] = None
     source_pattern: Optional[str] = None      # regular expression; group 1 is the source's name
-    time_zone: Optional[str] = None           # the feed's local day (freshness, late arrival, hours a DST change skips)
+    time_zone: Optional[str] = None           # of the local day (freshness, late arrival, DST); default: the feed's
     min_ratio: Optional[float] = None
     max_ratio: Optional[float] = None
     max_duplicates: Optional[int] = None
@@ -417,6 +417,7 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
                               f"{missing.feed} hour {missing.hour}")
     _check_feeds(built.feeds)
     _check_quality(built)
+    built = _with_feed_time_zones(built)
     for key in _FRACTIONS:
         value = _lookup(built, key)
         if not 0.0 <= value <= 1.0:
@@ -685,6 +686,23 @@ def _check_quality(config: "Config") -> None:
                 _check_pattern(getattr(rule, setting), groups, f"{key}.{setting}")
             if rule.time_zone is not None:
                 _check_time_zone(rule.time_zone, f"{key}.time_zone")
+
+
+def _with_feed_time_zones(config: "Config") -> "Config":
+    """``config`` with each quality rule that reads a local day (freshness, late arrival, hourly
+    completeness) and sets no ``time_zone`` given its dataset's feed's: ``feeds.<feed>.time_zone``,
+    the zone of the days the feed's raw directories hold."""
+    from transformations.quality.catalogue import RULE_SETTINGS  # plain data, no Spark
+
+    local_day = {kind for kind, (required, optional) in RULE_SETTINGS.items() if "time_zone" in required + optional}
+    datasets = {}
+    for name, dataset in config.quality.datasets.items():
+        zone = config.feeds[dataset.table.partition(".")[2]].time_zone
+        rules = {rule_name: dataclasses.replace(rule, time_zone=zone)
+                 if rule.type in local_day and rule.time_zone is None else rule
+                 for rule_name, rule in dataset.rules.items()}
+        datasets[name] = dataclasses.replace(dataset, rules=rules)
+    return dataclasses.replace(config, quality=dataclasses.replace(config.quality, datasets=datasets))
 
 
 def _check_pattern(pattern: Optional[str], groups: int, key: str) -> None:

@@ -482,6 +482,16 @@ def test_quality_rules_come_from_the_included_file():
     assert quality.datasets["cells"].partition == "latest"
 
 
+def test_local_day_rules_read_their_feeds_time_zone_unless_they_set_one():
+    config = local("feeds.cdr.time_zone=America/Cayenne",
+                   "quality.datasets.radio.rules.radio_fresh.time_zone=Asia/Tokyo")
+    cdr, radio = config.quality.datasets["cdr"].rules, config.quality.datasets["radio"].rules
+    assert {cdr[name].time_zone for name in ("cdr_fresh", "cdr_late", "cdr_files_every_hour")} == {"America/Cayenne"}
+    assert radio["radio_fresh"].time_zone == "Asia/Tokyo"
+    assert radio["radio_files_every_hour"].time_zone == config.feeds["radio"].time_zone == "Europe/Paris"
+    assert cdr["record_id_unique"].time_zone is None   # a rule with no local day gets none
+
+
 @pytest.mark.parametrize("override, message", [
     ("quality.datasets.cdr.rules.cdr_fresh.type=fresh", "quality.datasets.cdr.rules.cdr_fresh.type: expected one of"),
     ("quality.datasets.cdr.rules.cdr_fresh.severity=fatal",
