@@ -11,7 +11,7 @@ from chispa import assert_column_equality
 from pyspark.sql import functions as F
 
 from transformations.cleansing.reasons import REASONS
-from transformations.cleansing.timestamps import cleanse_timestamp, local_hour, parse_local_timestamp
+from transformations.cleansing.timestamps import cleanse_timestamp, local_days_from, local_hour, parse_local_timestamp
 
 PARIS = "Europe/Paris"
 TZ_KEY = "spark.sql.session.timeZone"
@@ -134,6 +134,24 @@ def test_local_hour_is_independent_of_the_session_time_zone(spark, session_tz):
     assert_column_equality(result, "actual", "expected")
     in_new_york = df.select(local_hour(F.timestamp_millis("ms"), "America/New_York").alias("h"))
     assert [r.h for r in in_new_york.collect()] == [4, 16, 20, 21, 20, 21, 18, 9, None]
+
+
+def test_local_days_from_counts_local_dates_independent_of_the_session_time_zone(spark, session_tz):
+    day = dt.date(2026, 11, 21)
+    df = spark.createDataFrame([
+        (utc_ms("2026-11-20T22:59:59"), day, -1),    # 23:59:59 on the 20th in Paris
+        (utc_ms("2026-11-20T23:00:00"), day, 0),     # midnight of the 21st in Paris, 23:00 in UTC
+        (utc_ms("2026-11-21T22:59:59"), day, 0),
+        (utc_ms("2026-11-21T23:00:00"), day, 1),
+        (utc_ms("2026-03-28T23:30:00"), dt.date(2026, 3, 29), 0),    # 00:30+01:00 on the spring-forward day
+        (utc_ms("2026-03-29T21:59:59"), dt.date(2026, 3, 29), 0),    # 23:59:59+02:00, same day
+        (utc_ms("2026-11-21T12:00:00"), dt.date(2025, 11, 21), 365),
+        (utc_ms("1966-10-31T14:13:20"), dt.date(1966, 11, 1), -1),    # before the epoch: floor, not truncation
+        (None, day, None),
+        (utc_ms("2026-11-21T12:00:00"), None, None),
+    ], "ms bigint, day date, expected int")
+    result = df.withColumn("actual", local_days_from(F.timestamp_millis("ms"), F.col("day"), PARIS))
+    assert_column_equality(result, "actual", "expected")
 
 
 def test_cleanse_timestamp_reasons_and_local_hour(spark, session_tz):
