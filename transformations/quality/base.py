@@ -11,7 +11,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
-
 from zoneinfo import ZoneInfo
 
 from pyspark.sql import Column, DataFrame
