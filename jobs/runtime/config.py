@@ -161,6 +161,7 @@ class FieldRule:
     local_hour: Optional[str] = None                      # timestamp: also keep the local hour here
     max_days_before: Optional[int] = None                 # timestamp: local dates this far before the
     max_days_after: Optional[int] = None                  # raw directory's date, or after it, at most
+    spare_check_digit: bool = False                       # imei: the 15th digit may be the spare 0 (TS 23.003)
 
 
 @dataclass(frozen=True)
@@ -626,6 +627,8 @@ def _check_feeds(feeds: Dict[str, Feed]) -> None:
                 if value is not None and (rule.type != "timestamp" or value < 0):
                     raise ConfigError(f"{key}.{bound}: a number of days >= 0, for a timestamp field only; got "
                                       f"{value} on a {rule.type} field")
+            if rule.spare_check_digit and rule.type != "imei":
+                raise ConfigError(f"{key}.spare_check_digit: for an imei field only; this field is of type {rule.type}")
             if rule.minimum is not None and rule.maximum is not None and rule.minimum > rule.maximum:
                 raise ConfigError(f"{key}: minimum {rule.minimum} is above maximum {rule.maximum}")
         if feed.dedup is not None:

@@ -441,6 +441,8 @@ def test_feeds_come_from_the_included_file():
     ("feeds.cdr.fields.duration_s.max_days_after=1", "feeds.cdr.fields.duration_s.max_days_after: a number of days "
                                                      ">= 0, for a timestamp field only; got 1 on a long field"),
     ("feeds.cdr.fields.start_time.max_days_before=-1", "feeds.cdr.fields.start_time.max_days_before: a number of"),
+    ("feeds.cdr.fields.imsi.spare_check_digit=true", "feeds.cdr.fields.imsi.spare_check_digit: for an imei field "
+                                                     "only; this field is of type imsi"),
 ])
 def test_bad_feed_layout_is_named(override, message):
     with pytest.raises(ConfigError) as error:

@@ -239,10 +239,13 @@ def _luhn_check_digit_of_number(number: Column, length: int) -> Column:
     return (10 - total % 10) % 10
 
 
-def _imei_luhn_ok(text: Column) -> Column:
+def _imei_check_digit(text: Column) -> Column:
     number = text.try_cast("bigint")             # 15 digits: the 14-digit body and the check digit
-    body = ((number - number % 10) / 10).cast("bigint")
-    return _luhn_check_digit_of_number(body, 14) == (number % 10).cast("int")
+    return _luhn_check_digit_of_number(((number - number % 10) / 10).cast("bigint"), 14)
+
+
+def _imei_luhn_ok(text: Column) -> Column:
+    return _imei_check_digit(text) == (text.try_cast("bigint") % 10).cast("int")
 
 
 def is_valid_imei(column: ColumnOrName) -> Column:
@@ -304,7 +307,8 @@ def cleanse_imsi(raw: str, target: str, required: bool = False, tokens: Sequence
     return computed_once([{names[0]: null_if_token(F.col(raw), tokens)}, {names[1]: is_valid_imsi(present)}], step)
 
 
-def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence[str] = DEFAULT_NULL_TOKENS):
+def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence[str] = DEFAULT_NULL_TOKENS,
+                 spare_check_digit: bool = False):
     """Curried step: ``target`` = the trimmed IMEI/IMEISV of ``raw`` when :func:`is_valid_imei`,
     else null.
 
@@ -320,27 +324,43 @@ def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence
         Whether a missing value quarantines the row.
     tokens
         See :func:`~transformations.cleansing.text.null_if_token`.
+    spare_check_digit
+        Whether the 15th digit may be the spare digit 0 that a handset sends in place of the check
+        digit (3GPP TS 23.003; MAP-encoded IMEIs in switch records end so). Such an IMEI is valid
+        and stored with its Luhn check digit, as the same handset written with it: its pseudonym
+        joins. A 15th digit other than 0 must still be the check digit.
 
     Returns
     -------
     Callable[[DataFrame], DataFrame]
         Never drops a row.
     """
-    names = [f"__{target}_{part}" for part in ("text", "imei", "imeisv", "luhn_ok")]
-    present, imei, imeisv, luhn_ok = (F.col(name) for name in names)
+    names = [f"__{target}_{part}" for part in ("text", "imei", "imeisv", "luhn_ok", "check", "spare")]
+    present, imei, imeisv, luhn_ok, check, spare = (F.col(name) for name in names)
     # Each pattern and the check digit computed once (is_valid_imei and is_imei_luhn_failure would
     # each compute them): the same definitions, in stages.
-    valid, luhn = imeisv | (imei & luhn_ok), imei & ~luhn_ok
+    stages = [{names[0]: null_if_token(F.col(raw), tokens)},
+              {names[1]: F.coalesce(present.rlike(_IMEI), F.lit(False)),
+               names[2]: F.coalesce(present.rlike(_IMEISV), F.lit(False))}]
+    if spare_check_digit:
+        written = F.substring(present, 15, 1)
+        stages += [{names[4]: F.when(imei, _imei_check_digit(present).cast("string"))},
+                   {names[3]: F.coalesce(check == written, F.lit(False)),
+                    names[5]: F.coalesce((check != written) & (written == "0"), F.lit(False))}]
+    else:
+        stages += [{names[3]: F.coalesce(imei & _imei_luhn_ok(present), F.lit(False))}]
+        spare = F.lit(False)
+    valid, luhn = imeisv | (imei & luhn_ok) | spare, imei & ~luhn_ok & ~spare
 
     def step(df: DataFrame) -> DataFrame:
         df = df.transform(flag_missing(present, target, required))
+        value = F.when(valid, present)
+        if spare_check_digit:
+            value = F.when(spare, F.concat(F.substring(present, 1, 14), check)).otherwise(value)
         return (df.transform(flag(luhn, f"{target}_luhn"))
                 .transform(flag(present.isNotNull() & ~valid & ~luhn, f"{target}_invalid"))
-                .withColumn(target, F.when(valid, present)))
-    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
-                          {names[1]: F.coalesce(present.rlike(_IMEI), F.lit(False)),
-                           names[2]: F.coalesce(present.rlike(_IMEISV), F.lit(False))},
-                          {names[3]: F.coalesce(imei & _imei_luhn_ok(present), F.lit(False))}], step)
+                .withColumn(target, value))
+    return computed_once(stages, step)
 
 
 def split_cell_id(column: ColumnOrName) -> Column:

@@ -59,7 +59,8 @@ RULES: Dict[str, Callable[["Feed", str, "FieldRule"], Step]] = {
     "msisdn": lambda feed, name, r: cleanse_msisdn(raw(name), name, feed.default_country, required=r.required,
                                                    tokens=tuple(feed.null_tokens)),
     "imsi": lambda feed, name, r: cleanse_imsi(raw(name), name, required=r.required, tokens=tuple(feed.null_tokens)),
-    "imei": lambda feed, name, r: cleanse_imei(raw(name), name, required=r.required, tokens=tuple(feed.null_tokens)),
+    "imei": lambda feed, name, r: cleanse_imei(raw(name), name, required=r.required, tokens=tuple(feed.null_tokens),
+                                               spare_check_digit=r.spare_check_digit),
     "cell_id": lambda feed, name, r: cleanse_cell_id(raw(name), name, required=r.required,
                                                      tokens=tuple(feed.null_tokens)),
 }

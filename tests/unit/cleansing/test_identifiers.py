@@ -239,3 +239,24 @@ def test_cleanse_cell_id_normalises_and_types_the_parts(spark):
     }
     optional = df.transform(cleanse_cell_id("raw", "cell", required=False))
     assert reasons_by_raw(optional)["NULL"] == [] and reasons_by_raw(optional)["208-01-106"] == ["cell_invalid"]
+
+
+def test_cleanse_imei_takes_a_spare_zero_for_the_check_digit_only_when_told(spark):
+    # check digits by hand in test_luhn_check_digit_of_imei_bodies: 49015420323751 -> 8, 35332509000000 -> 5
+    df = spark.createDataFrame([("490154203237510",), ("490154203237518",), ("490154203237519",),
+                                ("353325090000000",), ("000000000000000",), ("3533250900000010",),
+                                ("49015420323751",), (None,)], "raw string")
+    spare = df.transform(cleanse_imei("raw", "imei", spare_check_digit=True))
+    assert {r.raw: (r.imei, r[REASONS]) for r in spare.collect()} == {
+        "490154203237510": ("490154203237518", []),    # the spare 0: stored as written with its check digit
+        "490154203237518": ("490154203237518", []),
+        "490154203237519": (None, ["imei_luhn"]),      # a 15th digit other than 0 is still the check digit
+        "353325090000000": ("353325090000005", []),
+        "000000000000000": ("000000000000000", []),    # 0 is this body's check digit
+        "3533250900000010": ("3533250900000010", []),  # IMEISV: its 15th digit is the software version's
+        "49015420323751": (None, ["imei_invalid"]),
+        None: (None, []),
+    }
+    strict = df.transform(cleanse_imei("raw", "imei"))
+    assert reasons_by_raw(strict)["490154203237510"] == ["imei_luhn"]
+    assert reasons_by_raw(strict)["353325090000000"] == ["imei_luhn"]

@@ -1,4 +1,5 @@
 """Row structure (bad file, wrong field count) and the conf-driven rules of a whole feed."""
+import dataclasses
 import datetime as dt
 
 from chispa import assert_df_equality
@@ -6,7 +7,7 @@ from pyspark.sql import functions as F
 
 from jobs.runtime.config import load_config
 from tests.conftest import LOCAL_CONF
-from transformations.cleansing.reasons import REASONS
+from transformations.cleansing.reasons import REASONS, with_reasons
 from transformations.cleansing.rules import RULES, cleanse_feed, identifier_fields
 from transformations.cleansing.structure import flag_structure, keep_structural_reason_only
 
@@ -36,6 +37,15 @@ def test_every_field_type_in_conf_has_a_rule():
     assert used <= set(RULES)
     assert identifier_fields(FEEDS["cdr"]) == ["calling_number", "called_number", "imsi", "imei"]
     assert identifier_fields(FEEDS["weather"]) == []
+
+
+def test_an_imei_fields_spare_check_digit_setting_reaches_its_rule(spark):
+    imei = FEEDS["cdr"].fields["imei"]
+    df = spark.createDataFrame([("490154203237510",)], "raw_imei string")
+    for spare, expected in ((False, (None, ["imei_luhn"])), (True, ("490154203237518", []))):
+        step = RULES["imei"](FEEDS["cdr"], "imei", dataclasses.replace(imei, spare_check_digit=spare))
+        row = with_reasons(df).transform(step).first()
+        assert (row.imei, row[REASONS]) == expected
 
 
 def bronze_weather(spark, rows, day=dt.date(2026, 11, 21)):
