@@ -205,6 +205,7 @@ def run(ctx: JobContext) -> JobResult:
     root = ctx.config.resolve(ctx.config.paths.quality)
     # The workflow's gate tells a critical data-quality stop from a crash by this flag: an earlier
     # run's goes first, so that this run crashing is reported as a crash, not as that run's stop.
+    # (The workflow's action deletes it too before the job starts, for a crash before this line.)
     flag = report_path(ctx, "check", CRITICAL_FLAG)
     delete_path(ctx.spark, flag)
     with ctx.step("history"):

@@ -61,8 +61,18 @@ def _property(name: str, value: str) -> Node:
     return node("property", node("name", text=name), node("value", text=value))
 
 
+def critical_flag(stage: Stage) -> str:
+    """The flag a quality-gate stage leaves on a critical failure (``jobs/check.py``), in EL."""
+    return f"${{reportsDir}}/{stage.name}/${{runDate}}.critical"
+
+
 def spark_action(stage: Stage, following: str, error: str, config: "Config", schemas: Schemas) -> Node:
-    """The Spark action running one stage's job under the job contract."""
+    """The Spark action running one stage's job under the job contract.
+
+    A quality gate's action deletes its stage's critical flag before it starts (``<prepare>``):
+    a flag left by an earlier run of the day must not turn this run's crash, however early (no
+    Spark session yet, a lost YARN application master), into a data-quality stop.
+    """
     ns = namespaces(schemas)
     lib = "${wf:appPath()}/lib"
     opts = " ".join(config.oozie.spark_opts.split()) + " --queue ${queueName}"
@@ -80,6 +90,7 @@ def spark_action(stage: Stage, following: str, error: str, config: "Config", sch
         "spark",
         node(schemas.cluster_element, text=f"${{{schemas.cluster_property}}}"),
         node("name-node", text="${nameNode}"),
+        node("prepare", node("delete", path=critical_flag(stage))) if stage.quality_gate else None,
         node("configuration", _property("oozie.launcher.mapred.job.queue.name", "${queueName}")),
         node("master", text="yarn"),
         node("mode", text="cluster"),
@@ -111,8 +122,7 @@ def workflow(config: "Config", stages: Sequence[Stage] = DAILY_CHAIN) -> str:
         error = f"{stage.name}-gate" if stage.quality_gate else "failure-alert"
         nodes.append(spark_action(stage, following, error, config, schemas))
         if stage.quality_gate:
-            flag = f"${{reportsDir}}/{stage.name}/${{runDate}}.critical"
-            switch = node("switch", node("case", text=f"${{fs:exists('{flag}')}}", to="quality-alert"),
+            switch = node("switch", node("case", text=f"${{fs:exists('{critical_flag(stage)}')}}", to="quality-alert"),
                           node("default", to="failure-alert"))
             nodes.append(node("decision", switch, name=f"{stage.name}-gate"))
     report = "${reportsDir}/check/${runDate}.html"

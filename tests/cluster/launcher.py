@@ -11,6 +11,7 @@ What Oozie does, and what stands in for it here:
   in a directory laid out the same way, links to a cache included. The archives go to the executors
   too (``--archives``); the files do not: outside YARN, ``--files`` cannot rename (``#``), and the
   only file, the key, is read by the driver alone (on YARN, in cluster mode: ``--files``);
+- ``<prepare><delete path>`` paths are deleted before the action runs (local paths only here);
 - the workflow moves on along ``<ok to>`` while the actions succeed.
 
 Nothing else of the project is on any path: the driver and executors import the package from the
@@ -50,6 +51,7 @@ class SparkAction:
     args: List[str]
     files: List[str]
     archives: List[str]
+    deletes: Sequence[str] = ()   # <prepare><delete path>
 
 
 def spark_chain(workflow_xml: str) -> List[SparkAction]:
@@ -65,7 +67,8 @@ def spark_chain(workflow_xml: str) -> List[SparkAction]:
 
         chain.append(SparkAction(name=current, app_name=texts("name")[0], jar=texts("jar")[0],
                                  opts=(texts("spark-opts") or [""])[0], args=texts("arg"),
-                                 files=texts("file"), archives=texts("archive")))
+                                 files=texts("file"), archives=texts("archive"),
+                                 deletes=[e.get("path") for e in spark.findall("{*}prepare/{*}delete")]))
         current = actions[current].find("{*}ok").get("to")
     return chain
 
@@ -155,6 +158,19 @@ class Launcher:
         self.in_network, self.deploy_mode = in_network, deploy_mode
         self.environment = dict(environment or {})
 
+    def prepare(self, action: SparkAction) -> None:
+        """Delete the action's ``<prepare>`` paths, as Oozie does before it launches the action:
+        recursively, and a path that does not exist is no error."""
+        for uri in action.deletes:
+            path = resolve(uri, self.values)
+            if "://" in path and not path.startswith("file://"):
+                raise ValueError(f"{action.name}: the launcher deletes local paths only, not {path}")
+            target = local_path(path)
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+
     def container(self, action: SparkAction, into: Path) -> Path:
         """The driver's working directory, as YARN lays out the container: files and unpacked
         archives are in a cache beside it, linked into it by their ``#`` name. In cluster mode, the
@@ -194,6 +210,7 @@ class Launcher:
     def submit(self, action: SparkAction, workdir: Path, spark_submit: Path, timeout_s: float = 600,
                while_running: Optional[Callable[[subprocess.Popen], None]] = None) -> Submitted:
         """Run ``action`` to its end; ``while_running(process)`` is called once it has started."""
+        self.prepare(action)
         container = self.container(action, workdir / action.name)
         home = workdir / f"{action.name}-home"
         home.mkdir()

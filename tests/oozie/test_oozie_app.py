@@ -68,11 +68,31 @@ def test_the_workflow_runs_the_registered_stages_in_order_and_gates_on_quality()
     assert transitions["check"] == ("end", "check-gate")
     gate = root.find("{*}decision[@name='check-gate']")
     case = gate.find("{*}switch/{*}case")
-    assert case.get("to") == "quality-alert" and "${reportsDir}/check/${runDate}.critical" in case.text
+    flag = "${reportsDir}/check/${runDate}.critical"
+    assert case.get("to") == "quality-alert" and case.text == f"${{fs:exists('{flag}')}}"
+    # a flag an earlier run of the day left is deleted before check starts, by check's action alone
+    assert [(a.get("name"), [d.get("path") for d in a.iter("{*}delete")]) for a in root.iter("{*}action")
+            if a.find("{*}spark/{*}prepare") is not None] == [("check", [flag])]
     assert gate.find("{*}switch/{*}default").get("to") == "failure-alert"
     # only cleanse gets the key file, and no key is in the file itself
     assert [a.get("name") for a in root.iter("{*}action") if "pseudonymKeyFile" in etree.tostring(a).decode()] == [
         "cleanse"]
+
+
+def test_the_test_launcher_deletes_what_the_actions_prepare_deletes(tmp_path):
+    from tests.cluster.launcher import Launcher, spark_chain
+    chain = {a.name: a for a in spark_chain(app.workflow(config("current")))}
+    reports = tmp_path / "reports"
+    stale, other_day = reports / "check" / "2026-11-21.critical", reports / "check" / "2026-11-20.critical"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("cdr.cdr_volume\n")
+    other_day.write_text("cdr.cdr_volume\n")
+    launcher = Launcher(tmp_path, {"reportsDir": str(reports), "runDate": "2026-11-21"}, "local", Path("python"))
+    launcher.prepare(chain["cleanse"])
+    assert stale.exists()
+    launcher.prepare(chain["check"])
+    assert not stale.exists() and other_day.exists()
+    launcher.prepare(chain["check"])   # nothing to delete: no error, as in Oozie
 
 
 def spark_elements(text: str, tag: str):
