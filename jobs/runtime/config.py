@@ -196,6 +196,7 @@ class Feed:
     time_zone: str                   # of the local times printed in the files
     default_country: str             # E.164 country code for national numbers
     fields: Dict[str, FieldRule]
+    decimal_separator: Optional[str] = None   # '.' or ','; None: either, guessed per value ("1,234" is 1.234)
     dedup: Optional[Dedup] = None
     outcome: Optional[Outcome] = None
 
@@ -607,6 +608,9 @@ def _check_feeds(feeds: Dict[str, Feed]) -> None:
         if feed.fallback_encoding is not None and not is_utf8(feed.encoding):
             raise ConfigError(f"{prefix}.fallback_encoding: only a UTF-8 feed has lines to decode another way; "
                               f"every line is decoded as {feed.encoding}")
+        if feed.decimal_separator not in (None, ".", ","):
+            raise ConfigError(f"{prefix}.decimal_separator: expected '.' or ',' (or no key: either), got "
+                              f"{feed.decimal_separator!r}")
         if len(feed.delimiter) != 1:
             raise ConfigError(f"{prefix}.delimiter: expected one character, got {feed.delimiter!r}")
         if not feed.fields:

@@ -26,55 +26,82 @@ _DECIMAL_COMMA = r"^[+-]?\d*,\d+$"                          # 12,5 and 1,234 (Eu
 _DOT_GROUPS = r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"           # 1.234.567, 1.234,5
 _COMMA_GROUPS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"         # 1,234,567, 1,234.5
 _INTEGER = r"^[+-]?\d+$"
+_INTEGER_OR_EXPONENT = r"^[+-]?\d+([eE][+-]?\d+)?$"       # _PLAIN without a '.' (decimal comma declared)
 
 
-def normalised_number_text(column: Column) -> Column:
+DECIMAL_SEPARATORS = (".", ",")
+
+
+def _check_decimal_separator(decimal_separator: Optional[str]) -> None:
+    if decimal_separator is not None and decimal_separator not in DECIMAL_SEPARATORS:
+        raise ValueError(f"decimal_separator must be '.', ',' or None (either), not {decimal_separator!r}")
+
+
+def normalised_number_text(column: Column, decimal_separator: Optional[str] = None) -> Column:
     """Rewrite a number written by people into the text Spark casts (``1234.5``).
 
     Blanks (incl. NBSP U+00A0, narrow NBSP U+202F) and apostrophes between a digit and a group of
     three digits are thousands separators and removed (``"1 234"``, ``"1'234'567"``); elsewhere
-    they stay and the text fails to parse (``"2'30"``, ``"12 5"``). Blanks at the ends go. Then:
-    one '.' is the decimal point (``"1.234"`` is 1.234); one ',' and no '.' is a decimal comma
-    (``"12,5"`` is 12.5, ``"1,234"`` is 1.234: European reading); '.' groups of three digits,
-    optionally followed by a decimal comma, are thousands (``"1.234.567"``, ``"1.234,5"``); ','
-    groups of three, optionally followed by a decimal point, likewise (``"1,234,567"``,
-    ``"1,234.5"``). Any other mix (``"1.2,5"``, ``"1,2,3"``) is left as it is and fails to parse.
-    A leading '+' or '-' is kept.
+    they stay and the text fails to parse (``"2'30"``, ``"12 5"``). Blanks at the ends go. A
+    leading '+' or '-' is kept. Then, with ``decimal_separator``:
+
+    - None (either, guessed per value): one '.' is the decimal point (``"1.234"`` is 1.234); one
+      ',' and no '.' is a decimal comma (``"12,5"`` is 12.5, ``"1,234"`` is 1.234: European
+      reading); '.' groups of three digits, optionally followed by a decimal comma, are thousands
+      (``"1.234.567"``, ``"1.234,5"``); ',' groups of three, optionally followed by a decimal
+      point, likewise (``"1,234,567"``, ``"1,234.5"``);
+    - ``"."``: ',' only separates thousands (``"1,234"`` is 1234, ``"12,5"`` fails);
+    - ``","``: '.' only separates thousands (``"1.234"`` is 1234, ``"12.5"`` fails).
+
+    Any other text (``"1.2,5"``, ``"1,2,3"``, ``"12abc"``) gives null.
 
     Parameters
     ----------
     column
         String Column.
+    decimal_separator
+        The feed's decimal separator, when it declares one: a feed whose ``"1,234"`` means a
+        thousand and more must, as the guess reads it as 1.234.
 
     Returns
     -------
     Column
-        String Column; null stays null.
+        String Column; null for null and for a text with no reading.
     """
+    _check_decimal_separator(decimal_separator)
     text = F.regexp_replace(column, _GROUPING, "")
-    return (F.when(text.rlike(_PLAIN), text)
-            .when(text.rlike(_DECIMAL_COMMA), F.translate(text, ",", "."))
-            .when(text.rlike(_DOT_GROUPS), F.translate(text, ",.", "."))   # ',' -> '.', '.' dropped
-            .when(text.rlike(_COMMA_GROUPS), F.translate(text, ",", ""))
-            .otherwise(text))
+    point, comma = decimal_separator in (None, "."), decimal_separator in (None, ",")
+    readings = [(_PLAIN if point else _INTEGER_OR_EXPONENT, text)]
+    if comma:
+        readings += [(_DECIMAL_COMMA, F.translate(text, ",", ".")),
+                     (_DOT_GROUPS, F.translate(text, ",.", "."))]   # ',' -> '.', '.' dropped
+    if point:
+        readings += [(_COMMA_GROUPS, F.translate(text, ",", ""))]
+    (pattern, reading), *others = readings
+    result = F.when(text.rlike(pattern), reading)
+    for pattern, reading in others:
+        result = result.when(text.rlike(pattern), reading)
+    return result
 
 
-def _integral(column: Column, type_name: str) -> Column:
+def _integral(column: Column, type_name: str, decimal_separator: Optional[str]) -> Column:
     # Fast path: plain digits (optional sign) cast directly, without regular expressions; only the
     # other texts (separators, decimal comma...) are normalised first. A failed integer cast costs
     # an exception inside Spark (~20x a successful one), so texts with a '.' skip it.
-    text = normalised_number_text(column)
+    text = normalised_number_text(column, decimal_separator)
     return F.coalesce(F.when(~column.contains("."), column.try_cast(type_name)),
                       F.when(text.rlike(_INTEGER), text.try_cast(type_name)))
 
 
-def to_long(column: Column) -> Column:
+def to_long(column: Column, decimal_separator: Optional[str] = None) -> Column:
     """Parse an integer written as text into a long.
 
     Parameters
     ----------
     column
         String Column (apply :func:`~transformations.cleansing.text.null_if_token` first).
+    decimal_separator
+        See :func:`normalised_number_text`.
 
     Returns
     -------
@@ -82,32 +109,36 @@ def to_long(column: Column) -> Column:
         Long, or null when unparseable: ``"12abc"``, ``"1.5"`` (never truncated), ``"1e3"``,
         beyond the long range.
     """
-    return _integral(column, "bigint")
+    return _integral(column, "bigint", decimal_separator)
 
 
-def to_int(column: Column) -> Column:
+def to_int(column: Column, decimal_separator: Optional[str] = None) -> Column:
     """Parse an integer written as text into an int; like :func:`to_long` with the int range.
 
     Parameters
     ----------
     column
         String Column.
+    decimal_separator
+        See :func:`normalised_number_text`.
 
     Returns
     -------
     Column
         Int, or null when unparseable or beyond the int range.
     """
-    return _integral(column, "int")
+    return _integral(column, "int", decimal_separator)
 
 
-def to_double(column: Column) -> Column:
+def to_double(column: Column, decimal_separator: Optional[str] = None) -> Column:
     """Parse a decimal number written as text (see :func:`normalised_number_text`) into a double.
 
     Parameters
     ----------
     column
         String Column.
+    decimal_separator
+        See :func:`normalised_number_text`.
 
     Returns
     -------
@@ -115,12 +146,15 @@ def to_double(column: Column) -> Column:
         Double, or null when unparseable: ``"12abc"``, ``"NaN"``, ``"Infinity"``, ``"12d"`` (a
         Java literal suffix), or beyond the double range (``"1e400"``).
     """
-    text = normalised_number_text(column)
+    text = normalised_number_text(column, decimal_separator)
     # Fast path: a text ending in an ASCII digit, without hexadecimal, is cast directly (the cast
-    # takes what _PLAIN takes, plus "12d", "NaN", "0x1p3"..., all excluded by that test).
-    direct = F.when(F.substring(column, -1, 1).between("0", "9") & ~column.contains("x") & ~column.contains("X"),
-                    column.try_cast("double"))
-    value = F.coalesce(direct, F.when(text.rlike(_PLAIN), text.try_cast("double")))
+    # takes what _PLAIN takes, plus "12d", "NaN", "0x1p3"..., all excluded by that test); with a
+    # decimal comma, not a text with a '.' (a thousands separator there).
+    castable = F.substring(column, -1, 1).between("0", "9") & ~column.contains("x") & ~column.contains("X")
+    if decimal_separator == ",":
+        castable = castable & ~column.contains(".")
+    # Every reading of normalised_number_text has _PLAIN's shape: its text casts as it is.
+    value = F.coalesce(F.when(castable, column.try_cast("double")), text.try_cast("double"))
     return F.when(F.abs(value) <= F.lit(sys.float_info.max), value)
 
 
@@ -208,7 +242,8 @@ _PARSERS = {"long": to_long, "int": to_int, "double": to_double}
 
 def cleanse_number(raw: str, target: str, kind: str = "long", minimum: Optional[float] = None,
                    maximum: Optional[float] = None, sentinels: Sequence[str] = (),
-                   tokens: Sequence[str] = DEFAULT_NULL_TOKENS, required: bool = False):
+                   tokens: Sequence[str] = DEFAULT_NULL_TOKENS, required: bool = False,
+                   decimal_separator: Optional[str] = None):
     """Curried step typing the raw text column ``raw`` into the number column ``target``.
 
     ``target`` is null for a null/token, a sentinel, an unparseable text or a value out of range.
@@ -229,6 +264,8 @@ def cleanse_number(raw: str, target: str, kind: str = "long", minimum: Optional[
         See :func:`~transformations.cleansing.text.null_if_token`.
     required
         Whether a missing value quarantines the row.
+    decimal_separator
+        The feed's, if it declares one (see :func:`normalised_number_text`).
 
     Returns
     -------
@@ -238,7 +275,7 @@ def cleanse_number(raw: str, target: str, kind: str = "long", minimum: Optional[
     Raises
     ------
     ValueError
-        For an unknown ``kind``.
+        For an unknown ``kind`` or ``decimal_separator``.
     """
     if kind not in _PARSERS:
         raise ValueError(f"kind must be one of {sorted(_PARSERS)}, not {kind!r}")
@@ -254,7 +291,8 @@ def cleanse_number(raw: str, target: str, kind: str = "long", minimum: Optional[
                 .transform(flag(checked & outside, f"{target}_out_of_range"))
                 .withColumn(target, F.when(~sentinel & ~outside, parsed)))   # last: target may be raw
     return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
-                          {names[1]: is_sentinel(text, sentinels), names[2]: _PARSERS[kind](text)}], step)
+                          {names[1]: is_sentinel(text, sentinels),
+                           names[2]: _PARSERS[kind](text, decimal_separator)}], step)
 
 
 def cleanse_boolean(raw: str, target: str, required: bool = False,

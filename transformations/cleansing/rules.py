@@ -36,7 +36,8 @@ def raw(name: str) -> str:
 def _number(kind: str):
     def rule(feed: "Feed", name: str, r: "FieldRule") -> Step:
         return cleanse_number(raw(name), name, kind=kind, minimum=r.minimum, maximum=r.maximum,
-                              sentinels=tuple(r.sentinels), tokens=tuple(feed.null_tokens), required=r.required)
+                              sentinels=tuple(r.sentinels), tokens=tuple(feed.null_tokens), required=r.required,
+                              decimal_separator=feed.decimal_separator)
     return rule
 
 

@@ -34,12 +34,13 @@ def test_normalised_number_text_reads_separators_and_decimal_comma(spark):
         ("-1.234.567,89", "-1234567.89"),
         ("+7", "+7"),
         (" -3 ", "-3"),
-        ("1.2,5", "1.2,5"),          # no consistent reading: left alone, fails to parse
-        ("2'30", "2'30"),            # 2 min 30 s, not 230: a separator that groups nothing stays
-        ("12 5", "12 5"),
-        ("1 2 3", "1 2 3"),
-        ("1 2345", "1 2345"),
-        ("- 5", "- 5"),
+        ("1.2,5", None),             # no consistent reading
+        ("2'30", None),              # 2 min 30 s, not 230: a separator that groups nothing stays
+        ("12 5", None),
+        ("1 2 3", None),
+        ("1 2345", None),
+        ("- 5", None),
+        ("12abc", None),
         (None, None),
     ], "string")
 
@@ -111,6 +112,42 @@ def test_to_double_reads_decimal_comma_and_nulls_garbage_nan_infinity_and_overfl
         ("1.2,5", None),
         (None, None),
     ], "double")
+
+
+@pytest.mark.parametrize("function, expected_type", [(to_long, "bigint"), (to_double, "double")])
+def test_a_declared_decimal_separator_settles_what_the_guess_cannot(spark, function, expected_type):
+    # raw, with '.' declared, with ',' declared, guessed
+    cases = [
+        ("1,234", 1234, 1.234, 1.234),             # a thousand and more, or European 1.234
+        ("1.234", 1.234, 1234, 1.234),
+        ("12,5", None, 12.5, 12.5),                # a decimal comma where '.' is declared: not a number
+        ("12.5", 12.5, None, 12.5),
+        ("1,234,567", 1234567, None, 1234567),
+        ("1.234.567", None, 1234567, 1234567),
+        ("1,234.5", 1234.5, None, 1234.5),
+        ("1.234,5", None, 1234.5, 1234.5),
+        ("1 234", 1234, 1234, 1234),               # blanks group thousands in every reading
+        ("-42", -42, -42, -42),
+        ("1e3", 1000.0, 1000.0, 1000.0),
+        ("12abc", None, None, None),
+        (None, None, None, None),
+    ]
+
+    def expected(value):
+        if expected_type == "bigint":      # to_long reads no fraction and no exponent
+            return value if isinstance(value, int) else None
+        return None if value is None else float(value)
+
+    for column, separator in ((1, "."), (2, ","), (3, None)):
+        df = spark.createDataFrame([(case[0], expected(case[column])) for case in cases],
+                                   f"raw string, expected {expected_type}")
+        actual = df.withColumn("actual", function(F.col("raw"), decimal_separator=separator))
+        assert_column_equality(actual, "actual", "expected")
+
+
+def test_an_unknown_decimal_separator_is_refused():
+    with pytest.raises(ValueError, match="decimal_separator must be"):
+        to_double(F.col("x"), decimal_separator=";")
 
 
 def test_to_boolean_spellings_case_and_blanks(spark):

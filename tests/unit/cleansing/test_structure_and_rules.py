@@ -48,6 +48,15 @@ def test_an_imei_fields_spare_check_digit_setting_reaches_its_rule(spark):
         assert (row.imei, row[REASONS]) == expected
 
 
+def test_a_feeds_decimal_separator_reaches_its_number_rules(spark):
+    weather = FEEDS["weather"]
+    df = spark.createDataFrame([("1,5",), ("1.5",)], "raw_rain_mm_h string")
+    for separator, expected in ((None, [1.5, 1.5]), (",", [1.5, None]), (".", [None, 1.5])):
+        step = RULES["double"](dataclasses.replace(weather, decimal_separator=separator), "rain_mm_h",
+                               weather.fields["rain_mm_h"])
+        assert [r.rain_mm_h for r in with_reasons(df).transform(step).collect()] == expected, separator
+
+
 def bronze_weather(spark, rows, day=dt.date(2026, 11, 21)):
     schema = ("observed_at string, area_id string, temperature_c string, rain_mm_h string, wind_kmh string, "
               "_field_count int, _expected_field_count int, _file_problem string, event_date date")
