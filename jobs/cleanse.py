@@ -125,7 +125,8 @@ def classified(feed: Feed, key: bytes):
             valid_keys = dedup_keys(dedup.keys, among=~is_quarantined())   # quarantined rows match nothing
             df = (df.withColumns(valid_keys)
                   .transform(mark_probe_duplicates(list(valid_keys), dedup.time, dedup.tolerance_s, dedup.survivor,
-                                                   DUPLICATE_OF))
+                                                   DUPLICATE_OF,
+                                                   source_column=SOURCE_FILE if dedup.same_file_distinct else None))
                   .drop(*valid_keys))
         else:
             df = df.withColumn(DUPLICATE_OF, F.lit(None).cast("string"))

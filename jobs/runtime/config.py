@@ -172,6 +172,9 @@ class Dedup:
     time: str
     tolerance_s: float
     survivor: str                    # the smallest value of this column survives
+    # A file is one probe's export, and a probe writes an event once: the survivor's file's other
+    # records (a burst of SMS to one contact) are events of their own, only other files repeat them.
+    same_file_distinct: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ whole computation is two windows over one shuffle by the keys: no join, no actio
 """
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -41,14 +41,17 @@ def _orderable(data_type: T.DataType) -> bool:
 
 
 def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_seconds: float, id_column: str,
-                          flag_column: str = DUPLICATE_OF):
+                          flag_column: str = DUPLICATE_OF, source_column: Optional[str] = None):
     """Curried step marking the records that repeat an event already seen by another probe.
 
     Within equal ``keys``, records sorted by time form one cluster as long as each is at most
     ``tolerance_seconds`` after the previous one (a chain: 0 s, 4 s, 8 s with a tolerance of 5 s is
     one cluster); a larger gap starts a new cluster. The survivor of a cluster is its record with
-    the smallest ``id_column``; every other record gets ``flag_column`` = the survivor's id. The
-    result does not depend on the input order or partitioning.
+    the smallest ``id_column``; every other record gets ``flag_column`` = the survivor's id. With
+    ``source_column``, the survivor's source's other records survive too, one per id: a probe
+    writes an event once, so its records of a burst (three SMS to one contact within a second)
+    are three events, and only the other sources' records repeat them. The result does not
+    depend on the input order or partitioning.
 
     Parameters
     ----------
@@ -66,6 +69,10 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
     flag_column
         Column to add (type of ``id_column``): null for survivors and for records without
         duplicates.
+    source_column
+        Where a record comes from (its file: one probe's export); None: every record of a
+        cluster but its survivor is a duplicate. A record with a null source is never the
+        survivor's source.
 
     Returns
     -------
@@ -91,7 +98,8 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
             eligible = eligible & F.col(key).isNotNull()
         # Records that cannot match anything are spread over their own window partitions instead
         # of piling up in the partition of the null key.
-        salt, t, cluster, rank, survivor = (f"{_PREFIX}{n}" for n in ("salt", "t", "cluster", "rank", "survivor"))
+        salt, t, cluster, rank, survivor, same_source, new_id = (
+            f"{_PREFIX}{n}" for n in ("salt", "t", "cluster", "rank", "survivor", "same_source", "new_id"))
         # (xxhash64 is never null, so they never share a partition with eligible records.)
         salted = F.when(~eligible, F.xxhash64(ident, F.col(time_column), *[F.col(k) for k in keys]))
         by_key = Window.partitionBy(*keys, salt).orderBy(F.col(t).asc_nulls_first(), ident.asc_nulls_last())
@@ -104,14 +112,22 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
         others = [F.col(c) for c, field in zip(df.columns, df.schema.fields)
                   if c not in (id_column, time_column) and _orderable(field.dataType)]
         by_cluster = Window.partitionBy(*keys, salt, cluster).orderBy(ident.asc(), F.col(t).asc(), *others)
+        ranked = {rank: F.row_number().over(by_cluster), survivor: F.first(ident).over(by_cluster)}
+        repeats = F.col(rank) > 1
+        if source_column is not None:
+            # Same window, same sort: the survivor's source, and whether the previous record (in id
+            # order) has the same id (a line delivered twice is one event, even from one source).
+            source = F.col(source_column)
+            ranked.update({same_source: F.coalesce(source == F.first(source).over(by_cluster), F.lit(False)),
+                           new_id: F.coalesce(F.lag(ident).over(by_cluster) != ident, F.lit(True))})
+            repeats = repeats & ~(F.col(same_source) & F.col(new_id))
         return (df
                 .withColumns({salt: salted, t: time})
                 .withColumn(cluster, F.sum(starts).over(by_key.rowsBetween(Window.unboundedPreceding,
                                                                            Window.currentRow)))
-                .withColumns({rank: F.row_number().over(by_cluster),
-                              survivor: F.first(ident).over(by_cluster)})
-                .withColumn(flag_column, F.when(eligible & (F.col(rank) > 1), F.col(survivor)))
-                .drop(salt, t, cluster, rank, survivor))
+                .withColumns(ranked)
+                .withColumn(flag_column, F.when(eligible & repeats, F.col(survivor)))
+                .drop(salt, t, cluster, *ranked))
     return step
 
 

@@ -3,6 +3,7 @@ smallest id survives whatever the input order, and every record is either a surv
 from datetime import datetime, timedelta
 
 import pytest
+from pyspark.sql import functions as F
 
 from transformations.cleansing.duplicates import mark_probe_duplicates, split_duplicates
 
@@ -65,6 +66,26 @@ def test_copies_with_the_same_id_and_time_but_other_values_keep_the_same_survivo
         out = ordered.transform(MARK)
         assert [(r.duration, r.source) for r in out.where("duplicate_of is null").collect()] == [(60, "probe01")]
         assert [r.duplicate_of for r in out.where("duplicate_of is not null").collect()] == ["r1"]
+
+
+def test_with_sources_a_probes_own_burst_is_distinct_events_and_only_other_probes_repeat_it(spark):
+    by_source = mark_probe_duplicates(["calling", "called"], "start_time", 5, "record_id", source_column="file")
+    # three SMS to one contact within two seconds, written by probe01; probe02 saw the same three
+    rows = [("a1", "A", "B", at(0), "probe01"), ("a2", "A", "B", at(1), "probe01"), ("a3", "A", "B", at(2), "probe01"),
+            ("b1", "A", "B", at(0.2), "probe02"), ("b2", "A", "B", at(1.2), "probe02"),
+            ("b3", "A", "B", at(2.2), "probe02"),
+            ("a2", "A", "B", at(1), "probe01"),      # a line delivered twice is still one event
+            ("c1", "A", "B", at(3), None)]           # a record of no known source repeats the survivor
+    df = spark.createDataFrame(rows, SCHEMA + ", file string")
+    expected = {"a1": [None], "a2": [None, "a1"], "a3": [None], "b1": ["a1"], "b2": ["a1"], "b3": ["a1"],
+                "c1": ["a1"]}
+    for ordered in (df, df.orderBy(F.col("record_id").desc()), df.repartition(3), df.repartition(2, "file")):
+        got = {}
+        for r in ordered.transform(by_source).collect():
+            got.setdefault(r.record_id, []).append(r.duplicate_of)
+        assert {k: sorted(v, key=lambda d: d or "") for k, v in got.items()} == expected
+    # without sources, the burst is one event: every record but a1 repeats it
+    assert sorted(r.record_id for r in df.transform(MARK).where("duplicate_of is null").collect()) == ["a1"]
 
 
 def test_numeric_seconds_and_integer_ids(spark):
