@@ -172,8 +172,8 @@ class Dedup:
     time: str
     tolerance_s: float
     survivor: str                    # the smallest value of this column survives
-    # A file is one probe's export, and a probe writes an event once: the survivor's file's other
-    # records (a burst of SMS to one contact) are events of their own, only other files repeat them.
+    # A file is one probe's export of an hour, and a probe writes an event once: the survivor's
+    # file's other records (a burst of SMS to one contact) are events of their own; other files repeat them.
     same_file_distinct: bool = False
 
 
@@ -738,8 +738,8 @@ def _check_time_zone(name: str, key: str) -> None:
 
 def _check_generator(settings: Generate) -> None:
     """What the generator would only find out once Spark runs and part of its truth is written:
-    a feed's defect rates adding up to 1 or more (a row carries at most one), a network it cannot
-    lay out."""
+    a feed's defect rates adding up to 1 or more (a row carries at most one), probe duplicates
+    without a second probe, a network it cannot lay out."""
     from transformations.synthetic import defects     # no session needed
     from transformations.synthetic.network import NetworkLayout
     for feed, kinds in (("cdr", defects.CDR_DEFECTS), ("radio", defects.RADIO_DEFECTS),
@@ -749,6 +749,9 @@ def _check_generator(settings: Generate) -> None:
             listed = ", ".join(f"{kind}={rate:g}" for kind, rate in rates.items() if rate)
             raise ConfigError(f"generate.defects: the {feed} defects' rates add up to {sum(rates.values()):.3f} "
                               f"({listed}); a row carries at most one defect, so they must stay below 1")
+    if settings.defects.duplicate_probe > 0 and settings.scale.files_per_hour < 2:
+        raise ConfigError("generate.scale.files_per_hour: a probe duplicate comes from a second probe; "
+                          f"{settings.scale.files_per_hour} probe cannot write one (set defects.duplicate_probe=0)")
     try:
         NetworkLayout.from_scale(settings.scale)
     except ValueError as error:

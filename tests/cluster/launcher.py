@@ -83,7 +83,10 @@ def resolve(text: str, values: Dict[str, str]) -> str:
 
 
 def local_path(uri: str) -> Path:
-    return Path(uri[len("file://"):] if uri.startswith("file://") else uri)
+    for scheme in ("file://", "file:"):
+        if uri.startswith(scheme):
+            return Path(uri[len(scheme):])
+    return Path(uri)
 
 
 def unpack(archive: Path, into: Path) -> None:
@@ -163,7 +166,7 @@ class Launcher:
         recursively, and a path that does not exist is no error."""
         for uri in action.deletes:
             path = resolve(uri, self.values)
-            if "://" in path and not path.startswith("file://"):
+            if "://" in path and not path.startswith("file:"):
                 raise ValueError(f"{action.name}: the launcher deletes local paths only, not {path}")
             target = local_path(path)
             if target.is_dir() and not target.is_symlink():

@@ -337,6 +337,10 @@ def test_a_feeds_defect_rates_adding_up_to_one_are_rejected_before_spark():
         local("generate.defects.malformed_date=0.6", "generate.defects.bad_msisdn=0.5")
     with pytest.raises(ConfigError, match=r"^generate\.scale\.areas must be a square number, got 5$"):
         local("generate.scale.areas=5")
+    with pytest.raises(ConfigError, match=r"^generate\.scale\.files_per_hour: a probe duplicate comes from a second"):
+        local("generate.scale.files_per_hour=1")
+    single_probe = local("generate.scale.files_per_hour=1", "generate.defects.duplicate_probe=0")
+    assert single_probe.generate.scale.files_per_hour == 1
 
 
 @pytest.mark.parametrize("override, key", [

@@ -70,9 +70,11 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
         Column to add (type of ``id_column``): null for survivors and for records without
         duplicates.
     source_column
-        Where a record comes from (its file: one probe's export); None: every record of a
-        cluster but its survivor is a duplicate. A record with a null source is never the
-        survivor's source.
+        Where a record comes from (its file: one probe's export of an hour); None: every record
+        of a cluster but its survivor is a duplicate. A record with a null source is never the
+        survivor's source. A burst split across two files of one probe (an hour boundary) is
+        merged as without sources, and so are the calls of a cluster that only another source
+        than the survivor's saw.
 
     Returns
     -------
@@ -111,15 +113,19 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
         # order, so which record survives does not depend on the shuffle's order.
         others = [F.col(c) for c, field in zip(df.columns, df.schema.fields)
                   if c not in (id_column, time_column) and _orderable(field.dataType)]
-        by_cluster = Window.partitionBy(*keys, salt, cluster).orderBy(ident.asc(), F.col(t).asc(), *others)
+        source = None if source_column is None else F.col(source_column)
+        # With sources, the copies of one id are sorted by source: those of one source are adjacent.
+        by_source = [] if source is None else [source.asc_nulls_last()]
+        by_cluster = Window.partitionBy(*keys, salt, cluster).orderBy(ident.asc(), *by_source, F.col(t).asc(),
+                                                                      *others)
         ranked = {rank: F.row_number().over(by_cluster), survivor: F.first(ident).over(by_cluster)}
         repeats = F.col(rank) > 1
-        if source_column is not None:
-            # Same window, same sort: the survivor's source, and whether the previous record (in id
-            # order) has the same id (a line delivered twice is one event, even from one source).
-            source = F.col(source_column)
+        if source is not None:
+            # Same window, same sort: the survivor's source, and whether the previous record has the
+            # same id and source (a line delivered twice is one event, even from one source).
+            copy = (F.lag(ident).over(by_cluster) == ident) & F.lag(source).over(by_cluster).eqNullSafe(source)
             ranked.update({same_source: F.coalesce(source == F.first(source).over(by_cluster), F.lit(False)),
-                           new_id: F.coalesce(F.lag(ident).over(by_cluster) != ident, F.lit(True))})
+                           new_id: ~F.coalesce(copy, F.lit(False))})
             repeats = repeats & ~(F.col(same_source) & F.col(new_id))
         return (df
                 .withColumns({salt: salted, t: time})

@@ -309,8 +309,8 @@ def cleanse_imsi(raw: str, target: str, required: bool = False, tokens: Sequence
 
 def cleanse_imei(raw: str, target: str, required: bool = False, tokens: Sequence[str] = DEFAULT_NULL_TOKENS,
                  spare_check_digit: bool = False):
-    """Curried step: ``target`` = the trimmed IMEI/IMEISV of ``raw`` when :func:`is_valid_imei`,
-    else null.
+    """Curried step: ``target`` = the trimmed IMEI/IMEISV of ``raw`` when :func:`is_valid_imei`
+    (or, with ``spare_check_digit``, the IMEI with its check digit in place of a spare 0), else null.
 
     Reasons: ``<target>_missing`` (null or token, only when ``required``), ``<target>_luhn``
     (15 digits, wrong check digit: counted apart), ``<target>_invalid`` (any other bad value). At

@@ -187,7 +187,7 @@ def to_boolean(column: Column, true_spellings: Sequence[str] = TRUE_SPELLINGS,
     return F.when(value.isin(sorted(trues)), True).when(value.isin(sorted(falses)), False)
 
 
-def is_sentinel(column: Column, sentinels: Sequence[str]) -> Column:
+def is_sentinel(column: Column, sentinels: Sequence[str], decimal_separator: Optional[str] = None) -> Column:
     """True when the raw text is a sentinel meaning "no measurement" (e.g. ``-999``).
 
     Parameters
@@ -198,6 +198,9 @@ def is_sentinel(column: Column, sentinels: Sequence[str]) -> Column:
         Sentinel texts (numbers are accepted too). A value is a sentinel when its trimmed text
         equals one, or when it parses (:func:`to_double`) to the same number (``"-999.0"``,
         ``"-999,0"`` for ``"-999"``).
+    decimal_separator
+        The value's, if declared (see :func:`normalised_number_text`); the sentinels are read
+        either way.
 
     Returns
     -------
@@ -208,7 +211,7 @@ def is_sentinel(column: Column, sentinels: Sequence[str]) -> Column:
     if not texts:
         return F.lit(False)
     same_text = trimmed(column).isin(texts)
-    same_number = to_double(column).isin([to_double(F.lit(t)) for t in texts])
+    same_number = to_double(column, decimal_separator).isin([to_double(F.lit(t)) for t in texts])
     return F.coalesce(same_text | same_number, F.lit(False))
 
 
@@ -291,7 +294,7 @@ def cleanse_number(raw: str, target: str, kind: str = "long", minimum: Optional[
                 .transform(flag(checked & outside, f"{target}_out_of_range"))
                 .withColumn(target, F.when(~sentinel & ~outside, parsed)))   # last: target may be raw
     return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
-                          {names[1]: is_sentinel(text, sentinels),
+                          {names[1]: is_sentinel(text, sentinels, decimal_separator),
                            names[2]: _PARSERS[kind](text, decimal_separator)}], step)
 
 

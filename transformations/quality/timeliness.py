@@ -37,8 +37,9 @@ def _day_text(rule: Rule) -> str:
 
 class Freshness(Rule):
     """The latest ``column`` (timestamp or date) is at most ``max_lag_hours`` (default 24) before
-    the end of the run date in ``time_zone`` (default UTC; a feed's local day: the days its raw
-    directories hold): a feed that stopped, a reference list a week late."""
+    the end of the run date in ``time_zone`` (a feed's local day: the days its raw directories hold;
+    conf gives the feed's unless the rule sets one, UTC when None): a feed that stopped, a
+    reference list a week late."""
 
     tracked = "lag_hours"
 
@@ -68,8 +69,8 @@ class Freshness(Rule):
 
 class LateArrival(Rule):
     """Rows whose ``column`` is more than ``lateness_hours`` (default 0) before the start of the
-    run date in ``time_zone`` (default UTC) arrived late; at most ``max_ratio`` (default 0) of the
-    rows may."""
+    run date in ``time_zone`` (conf: the feed's unless set; UTC when None) arrived late; at most
+    ``max_ratio`` (default 0) of the rows may."""
 
     def _time(self) -> str:
         return f"__time_{self.name}"

@@ -96,7 +96,9 @@ def calls_from_ids(row_ids: DataFrame, cells: DataFrame, weather: DataFrame, set
         F.when(is_tail, (tail_slot / files).cast("int")).otherwise(hour_choice).cast("int").alias("local_hour"),
         F.when(is_tail, F.lit(3599)).otherwise(uniform_int(seed, "second", 3600, day_key, key))
         .cast("int").alias("second_of_hour"),
-        F.when(is_tail, tail_slot % files).otherwise(F.pmod(F.xxhash64(F.lit(seed), day_key, key), F.lit(files)))
+        # a subscriber's calls pass one probe (its switch), so a burst of SMS is in one probe's file
+        F.when(is_tail, tail_slot % files)
+        .otherwise(F.pmod(F.xxhash64(F.lit(seed), F.lit("probe"), F.col("subscriber_id")), F.lit(files)))
         .cast("int").alias("source_no"),
         (~F.col("is_call_centre") & (u("train") < TRAIN_SHARE) & F.lit(layout.rail_lines > 0)).alias("on_train"),
     )

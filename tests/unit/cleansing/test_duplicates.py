@@ -84,6 +84,12 @@ def test_with_sources_a_probes_own_burst_is_distinct_events_and_only_other_probe
         for r in ordered.transform(by_source).collect():
             got.setdefault(r.record_id, []).append(r.duplicate_of)
         assert {k: sorted(v, key=lambda d: d or "") for k, v in got.items()} == expected
+    # a switch record both probes wrote under its id, the other probe's copy first in time: one stays
+    both = spark.createDataFrame([("r1", "A", "B", at(0), "p1"), ("r2", "A", "B", at(1.0), "p2"),
+                                  ("r2", "A", "B", at(1.3), "p1")], SCHEMA + ", file string")
+    for ordered in (both, both.repartition(3), both.orderBy(F.col("file").desc())):
+        assert sorted((r.record_id, r.file, r.duplicate_of or "") for r in ordered.transform(by_source).collect()) == [
+            ("r1", "p1", ""), ("r2", "p1", ""), ("r2", "p2", "r1")]
     # without sources, the burst is one event: every record but a1 repeats it
     assert sorted(r.record_id for r in df.transform(MARK).where("duplicate_of is null").collect()) == ["a1"]
 

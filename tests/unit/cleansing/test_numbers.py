@@ -186,6 +186,11 @@ def test_is_sentinel_by_text_or_by_number(spark):
         ("N/A", True), ("-1", True), ("-1.00", True), ("n/a", False), ("1", False), (None, False),
     ], "boolean")
     check(spark, lambda c: is_sentinel(c, ()), [("-999", False), (None, False)], "boolean")
+    # a declared decimal separator reads the value as cleanse reads it
+    check(spark, lambda c: is_sentinel(c, sentinels, decimal_separator=","), [
+        ("-999,0", True), ("-999.000", False), ("-999", True)], "boolean")    # -999.000 is -999000 there
+    check(spark, lambda c: is_sentinel(c, sentinels, decimal_separator="."), [
+        ("-999.0", True), ("-999,0", False)], "boolean")
 
 
 def test_out_of_range_bounds_are_inclusive_and_optional(spark):
