@@ -200,6 +200,8 @@ class Feed:
     default_country: str             # E.164 country code for national numbers
     fields: Dict[str, FieldRule]
     decimal_separator: Optional[str] = None   # '.' or ','; None: either, guessed per value ("1,234" is 1.234)
+    # country code -> first digits of its numbers dialled as home national numbers (overseas departments)
+    overseas_prefixes: Dict[str, List[str]] = field(default_factory=dict)
     dedup: Optional[Dedup] = None
     outcome: Optional[Outcome] = None
 
@@ -601,7 +603,8 @@ FIELD_TYPES = ("string", "enum", "int", "long", "double", "boolean", "timestamp"
 
 def _check_feeds(feeds: Dict[str, Feed]) -> None:
     """Cross-field checks of the feed layouts: known rule types and charsets, references to declared fields."""
-    from transformations.ingestion.charsets import LINE_CHARSETS, is_utf8, line_charset   # no session needed
+    from transformations.cleansing.identifiers import check_overseas                      # no session needed
+    from transformations.ingestion.charsets import LINE_CHARSETS, is_utf8, line_charset
     for name, feed in feeds.items():
         prefix = f"feeds.{name}"
         for key, charset in (("encoding", feed.encoding), ("fallback_encoding", feed.fallback_encoding)):
@@ -611,9 +614,14 @@ def _check_feeds(feeds: Dict[str, Feed]) -> None:
         if feed.fallback_encoding is not None and not is_utf8(feed.encoding):
             raise ConfigError(f"{prefix}.fallback_encoding: only a UTF-8 feed has lines to decode another way; "
                               f"every line is decoded as {feed.encoding}")
+        _check_time_zone(feed.time_zone, f"{prefix}.time_zone")
         if feed.decimal_separator not in (None, ".", ","):
             raise ConfigError(f"{prefix}.decimal_separator: expected '.' or ',' (or no key: either), got "
                               f"{feed.decimal_separator!r}")
+        try:
+            check_overseas(feed.default_country, feed.overseas_prefixes)
+        except ValueError as error:
+            raise ConfigError(f"{prefix}.overseas_prefixes: {error}") from None
         if len(feed.delimiter) != 1:
             raise ConfigError(f"{prefix}.delimiter: expected one character, got {feed.delimiter!r}")
         if not feed.fields:

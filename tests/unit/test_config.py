@@ -445,6 +445,10 @@ def test_feeds_come_from_the_included_file():
     ("feeds.cdr.fields.duration_s.max_days_after=1", "feeds.cdr.fields.duration_s.max_days_after: a number of days "
                                                      ">= 0, for a timestamp field only; got 1 on a long field"),
     ("feeds.cdr.fields.start_time.max_days_before=-1", "feeds.cdr.fields.start_time.max_days_before: a number of"),
+    ("feeds.cdr.overseas_prefixes.590=[\"692\"]",
+     "feeds.cdr.overseas_prefixes: prefix 692 is given to both 262 and 590"),
+    ("feeds.cdr.overseas_prefixes.33=[\"612\"]", "feeds.cdr.overseas_prefixes: 33 is the home country code"),
+    ("feeds.cdr.time_zone=Europe/Pariss", "feeds.cdr.time_zone: unknown time zone 'Europe/Pariss'"),
     ("feeds.weather.decimal_separator=;", "feeds.weather.decimal_separator: expected '.' or ','"),
     ("feeds.cdr.fields.imsi.spare_check_digit=true", "feeds.cdr.fields.imsi.spare_check_digit: for an imei field "
                                                      "only; this field is of type imsi"),

@@ -66,7 +66,10 @@ def test_identifiers_unique_and_well_formed(spark):
         ids.imei(uniform(1, "d", F.col("id")), F.col("id")).alias("imei"),
     ).collect()
     assert len({r.nsn for r in rows}) == 5000 and len({r.imsi for r in rows}) == 5000
-    assert all(len(r.nsn) == 9 and r.nsn.startswith("6") for r in rows)
+    assert all(len(r.nsn) == 9 and r.nsn.startswith("6") and not r.nsn.startswith(("639", "69")) for r in rows)
+    assert all(r.nsn[1] in "01245678" for r in rows)
+    spread = spark.range(0, 80_000_000, 16_000).select(ids.national_number(F.col("id")).alias("nsn")).collect()
+    assert len({r.nsn for r in spread}) == len(spread) and {r.nsn[1] for r in spread} == set("01245678")
     assert all(len(r.imsi) == 15 and r.imsi.startswith("20801") for r in rows)
     assert all(len(r.imei) == 15 and r.imei.isdigit() and luhn_valid(r.imei) for r in rows)
 

@@ -6,8 +6,8 @@ Every function here is a native Column expression (regular expressions, ``substr
 from __future__ import annotations
 
 from functools import reduce
-from operator import add
-from typing import Sequence, Union
+from operator import add, or_
+from typing import Mapping, Optional, Sequence, Union
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -43,7 +43,7 @@ def _digits_setting(name: str, value: str, allow_empty: bool) -> str:
 
 
 def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 9, trunk_prefix: str = "0",
-                   international_prefix: str = "00") -> Column:
+                   international_prefix: str = "00", overseas: Optional[Mapping[str, Sequence[str]]] = None) -> Column:
     """Normalise a phone number as written in the feeds to E.164 (``"+33612345678"``).
 
     Blanks (incl. NBSP) and ``. - ( ) /`` are removed first, and a ``(0)`` written right after an
@@ -72,6 +72,11 @@ def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 
         Digits dialled before a national number at home (``"0"``); ``""`` when there is none.
     international_prefix
         Digits dialled before a country code (``"00"``); ``""`` when there is none.
+    overseas
+        Country codes whose numbers are home national numbers too, each with the first digits of
+        its national numbers: France's overseas departments (``{"262": ["262", "692", "693"],
+        ...}``: ``"0692 12 34 56"`` and ``"+33692123456"`` are ``"+262692123456"``, as written
+        from abroad). See :func:`to_overseas_code`.
 
     Returns
     -------
@@ -86,8 +91,61 @@ def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 
     ValueError
         When a prefix or the country code is not made of digits, or ``national_length < 1``.
     """
-    return _e164_of_clean_text(msisdn_clean_text(raw), country_code, national_length, trunk_prefix,
+    e164 = _e164_of_clean_text(msisdn_clean_text(raw), country_code, national_length, trunk_prefix,
                                international_prefix)
+    return to_overseas_code(e164, country_code, overseas) if overseas else e164
+
+
+def check_overseas(country_code: str, overseas: Mapping[str, Sequence[str]]) -> None:
+    """Raise ValueError unless ``overseas`` suits :func:`to_overseas_code` (plain Python, no Spark):
+    codes and prefixes of digits, the home code not among the codes, no prefix given twice."""
+    _digits_setting("country_code", country_code, allow_empty=False)
+    seen: dict = {}
+    for code, prefixes in overseas.items():
+        _digits_setting("an overseas country code", code, allow_empty=False)
+        if code == country_code:
+            raise ValueError(f"{code} is the home country code, not an overseas one")
+        for prefix in prefixes:
+            _digits_setting(f"a prefix of {code}", prefix, allow_empty=False)
+            if seen.setdefault(prefix, code) != code:
+                raise ValueError(f"prefix {prefix} is given to both {seen[prefix]} and {code}")
+
+
+def to_overseas_code(e164: ColumnOrName, country_code: str, overseas: Mapping[str, Sequence[str]]) -> Column:
+    """A home E.164 number whose national number starts with an overseas prefix, under that
+    overseas country code; any other number as it is.
+
+    Parameters
+    ----------
+    e164
+        String Column of E.164 numbers (``"+33692123456"``), as :func:`msisdn_to_e164` gives.
+    country_code
+        The home country calling code (``"33"``).
+    overseas
+        Country code -> first digits of its national numbers (``{"262": ["262", "692", "693"]}``).
+
+    Returns
+    -------
+    Column
+        String: ``"+262692123456"`` for ``"+33692123456"``; null for null.
+
+    Raises
+    ------
+    ValueError
+        When a code or a prefix is not made of digits, or a prefix is given to two codes.
+    """
+    check_overseas(country_code, overseas)
+    number = _col(e164)
+    home = "+" + country_code
+    national = F.substring(number, len(home) + 1, 1_000)
+    result = None
+    for code, prefixes in overseas.items():
+        if not prefixes:
+            continue
+        condition = reduce(or_, [number.startswith(home + prefix) for prefix in prefixes])
+        value = F.concat(F.lit("+" + code), national)
+        result = F.when(condition, value) if result is None else result.when(condition, value)
+    return number if result is None else result.otherwise(number)
 
 
 def msisdn_clean_text(raw: ColumnOrName) -> Column:
@@ -146,7 +204,7 @@ def _e164_of_clean_text(text: Column, country_code: str, national_length: int, t
 
 def cleanse_msisdn(raw: str, target: str, country_code: str, national_length: int = 9, required: bool = True,
                    tokens: Sequence[str] = DEFAULT_NULL_TOKENS, trunk_prefix: str = "0",
-                   international_prefix: str = "00"):
+                   international_prefix: str = "00", overseas: Optional[Mapping[str, Sequence[str]]] = None):
     """Curried step: ``target`` = the E.164 form of the raw phone number column ``raw``.
 
     Reasons: ``<target>_missing`` (null or token, only when ``required``), ``<target>_invalid``
@@ -156,7 +214,7 @@ def cleanse_msisdn(raw: str, target: str, country_code: str, national_length: in
     ----------
     raw, target
         Names of the raw string column and of the E.164 string column to add (may be the same).
-    country_code, national_length, trunk_prefix, international_prefix
+    country_code, national_length, trunk_prefix, international_prefix, overseas
         See :func:`msisdn_to_e164`.
     required
         Whether a missing value quarantines the row.
@@ -175,11 +233,15 @@ def cleanse_msisdn(raw: str, target: str, country_code: str, national_length: in
         df = df.transform(flag_missing(present, target, required))
         return (df.transform(flag(present.isNotNull() & e164.isNull(), f"{target}_invalid"))
                 .withColumn(target, e164))   # last: target may be raw
-    clean = f"__{target}_clean"
-    return computed_once([{names[0]: null_if_token(F.col(raw), tokens)},
-                          {clean: msisdn_clean_text(present)},
-                          {names[1]: _e164_of_clean_text(F.col(clean), country_code, national_length, trunk_prefix,
-                                                         international_prefix)}], step)
+    clean, home = f"__{target}_clean", f"__{target}_home"
+    e164_of_clean = _e164_of_clean_text(F.col(clean), country_code, national_length, trunk_prefix,
+                                        international_prefix)
+    stages = [{names[0]: null_if_token(F.col(raw), tokens)}, {clean: msisdn_clean_text(present)}]
+    if overseas:
+        stages += [{home: e164_of_clean}, {names[1]: to_overseas_code(F.col(home), country_code, overseas)}]
+    else:
+        stages += [{names[1]: e164_of_clean}]
+    return computed_once(stages, step)
 
 
 def is_valid_imsi(column: ColumnOrName) -> Column:

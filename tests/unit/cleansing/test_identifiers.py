@@ -4,9 +4,9 @@ import pytest
 from chispa import assert_column_equality
 from pyspark.sql import functions as F
 
-from transformations.cleansing.identifiers import (cleanse_cell_id, cleanse_imei, cleanse_imsi, cleanse_msisdn,
-                                                   is_imei_luhn_failure, is_valid_imei, is_valid_imsi,
-                                                   luhn_check_digit, msisdn_to_e164, split_cell_id)
+from transformations.cleansing.identifiers import (check_overseas, cleanse_cell_id, cleanse_imei, cleanse_imsi,
+                                                   cleanse_msisdn, is_imei_luhn_failure, is_valid_imei,
+                                                   is_valid_imsi, luhn_check_digit, msisdn_to_e164, split_cell_id)
 from transformations.cleansing.reasons import REASONS
 
 NBSP = "\u00a0"
@@ -260,3 +260,44 @@ def test_cleanse_imei_takes_a_spare_zero_for_the_check_digit_only_when_told(spar
     strict = df.transform(cleanse_imei("raw", "imei"))
     assert reasons_by_raw(strict)["490154203237510"] == ["imei_luhn"]
     assert reasons_by_raw(strict)["353325090000000"] == ["imei_luhn"]
+
+
+FRANCE_OVERSEAS = {"262": ["262", "269", "639", "692", "693"], "590": ["590", "690", "691"], "594": ["594", "694"],
+                   "596": ["596", "696", "697"]}
+
+
+def test_overseas_departments_numbers_dialled_nationally_get_their_own_country_code(spark):
+    check(spark, lambda c: msisdn_to_e164(c, "33", overseas=FRANCE_OVERSEAS), [
+        ("0692 12 34 56", "+262692123456"),       # La Reunion mobile, dialled in France
+        ("+33692123456", "+262692123456"),        # the same under the home code, as some switches write it
+        ("33639123456", "+262639123456"),         # Mayotte mobile, country code without '+'
+        ("690123456", "+590690123456"),           # Guadeloupe mobile, trunk zero lost
+        ("05 94 12 34 56", "+594594123456"),      # Guyane landline
+        ("0696123456", "+596696123456"),
+        ("+262692123456", "+262692123456"),       # written from abroad: as it is
+        ("0026 2692123456", "+262692123456"),
+        ("0612345678", "+33612345678"),           # mainland
+        ("0698123456", "+33698123456"),           # 698 is not in the list: home
+        ("+447911123456", "+447911123456"),
+        ("069212345", None),                      # one digit short: invalid before any move
+        (None, None),
+    ], "string")
+    check(spark, lambda c: msisdn_to_e164(c, "33"), [("0692123456", "+33692123456")], "string")
+
+
+def test_cleanse_msisdn_moves_overseas_numbers_too(spark):
+    df = spark.createDataFrame([("0692123456",), ("0612345678",), ("06921",)], "raw string")
+    out = df.transform(cleanse_msisdn("raw", "msisdn", "33", overseas=FRANCE_OVERSEAS))
+    assert {r.raw: (r.msisdn, r[REASONS]) for r in out.collect()} == {
+        "0692123456": ("+262692123456", []), "0612345678": ("+33612345678", []), "06921": (None, ["msisdn_invalid"])}
+
+
+@pytest.mark.parametrize("overseas, message", [
+    ({"262": ["69x"]}, "a prefix of 262 must be a string of digits"),
+    ({"+262": ["692"]}, "an overseas country code must be a string of digits"),
+    ({"33": ["692"]}, "33 is the home country code"),
+    ({"262": ["692"], "590": ["692"]}, "prefix 692 is given to both 262 and 590"),
+])
+def test_bad_overseas_settings_are_refused(overseas, message):
+    with pytest.raises(ValueError, match=message):
+        check_overseas("33", overseas)
