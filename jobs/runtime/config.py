@@ -746,9 +746,10 @@ def _check_time_zone(name: str, key: str) -> None:
 
 def _check_generator(settings: Generate) -> None:
     """What the generator would only find out once Spark runs and part of its truth is written:
-    a feed's defect rates adding up to 1 or more (a row carries at most one), probe duplicates
-    without a second probe, a network it cannot lay out."""
+    a feed's defect rates adding up to 1 or more (a row carries at most one), more subscribers than
+    numbers, probe duplicates without a second probe, a network it cannot lay out."""
     from transformations.synthetic import defects     # no session needed
+    from transformations.synthetic.identifiers import MAX_SUBSCRIBERS
     from transformations.synthetic.network import NetworkLayout
     for feed, kinds in (("cdr", defects.CDR_DEFECTS), ("radio", defects.RADIO_DEFECTS),
                         ("weather", defects.WEATHER_DEFECTS), ("cells", defects.CELL_DEFECTS)):
@@ -757,6 +758,9 @@ def _check_generator(settings: Generate) -> None:
             listed = ", ".join(f"{kind}={rate:g}" for kind, rate in rates.items() if rate)
             raise ConfigError(f"generate.defects: the {feed} defects' rates add up to {sum(rates.values()):.3f} "
                               f"({listed}); a row carries at most one defect, so they must stay below 1")
+    if settings.scale.subscribers > MAX_SUBSCRIBERS:
+        raise ConfigError(f"generate.scale.subscribers: at most {MAX_SUBSCRIBERS:,} (distinct mainland mobile "
+                          f"numbers), got {settings.scale.subscribers:,}")
     if settings.defects.duplicate_probe > 0 and settings.scale.files_per_hour < 2:
         raise ConfigError("generate.scale.files_per_hour: a probe duplicate comes from a second probe; "
                           f"{settings.scale.files_per_hour} probe cannot write one (set defects.duplicate_probe=0)")

@@ -339,6 +339,8 @@ def test_a_feeds_defect_rates_adding_up_to_one_are_rejected_before_spark():
         local("generate.scale.areas=5")
     with pytest.raises(ConfigError, match=r"^generate\.scale\.files_per_hour: a probe duplicate comes from a second"):
         local("generate.scale.files_per_hour=1")
+    with pytest.raises(ConfigError, match=r"^generate\.scale\.subscribers: at most 80,000,000 "):
+        local("generate.scale.subscribers=80000001")
     single_probe = local("generate.scale.files_per_hour=1", "generate.defects.duplicate_probe=0")
     assert single_probe.generate.scale.files_per_hour == 1
 
@@ -446,7 +448,7 @@ def test_feeds_come_from_the_included_file():
                                                      ">= 0, for a timestamp field only; got 1 on a long field"),
     ("feeds.cdr.fields.start_time.max_days_before=-1", "feeds.cdr.fields.start_time.max_days_before: a number of"),
     ("feeds.cdr.overseas_prefixes.590=[\"692\"]",
-     "feeds.cdr.overseas_prefixes: prefix 692 is given to both 262 and 590"),
+     "feeds.cdr.overseas_prefixes: prefix 692 of 590 overlaps prefix 692 of 262"),
     ("feeds.cdr.overseas_prefixes.33=[\"612\"]", "feeds.cdr.overseas_prefixes: 33 is the home country code"),
     ("feeds.cdr.time_zone=Europe/Pariss", "feeds.cdr.time_zone: unknown time zone 'Europe/Pariss'"),
     ("feeds.weather.decimal_separator=;", "feeds.weather.decimal_separator: expected '.' or ','"),

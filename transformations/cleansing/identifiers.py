@@ -98,17 +98,22 @@ def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 
 
 def check_overseas(country_code: str, overseas: Mapping[str, Sequence[str]]) -> None:
     """Raise ValueError unless ``overseas`` suits :func:`to_overseas_code` (plain Python, no Spark):
-    codes and prefixes of digits, the home code not among the codes, no prefix given twice."""
+    codes and prefixes of digits, the home code not among the codes, prefixes of national
+    significant numbers (no trunk 0), and no number that two codes' prefixes could both claim."""
     _digits_setting("country_code", country_code, allow_empty=False)
-    seen: dict = {}
+    owners: dict = {}
     for code, prefixes in overseas.items():
         _digits_setting("an overseas country code", code, allow_empty=False)
         if code == country_code:
             raise ValueError(f"{code} is the home country code, not an overseas one")
         for prefix in prefixes:
             _digits_setting(f"a prefix of {code}", prefix, allow_empty=False)
-            if seen.setdefault(prefix, code) != code:
-                raise ValueError(f"prefix {prefix} is given to both {seen[prefix]} and {code}")
+            if prefix.startswith("0"):
+                raise ValueError(f"prefix {prefix} of {code}: write it without the trunk 0 ({prefix[1:]})")
+            for other, owner in owners.items():
+                if owner != code and (prefix.startswith(other) or other.startswith(prefix)):
+                    raise ValueError(f"prefix {prefix} of {code} overlaps prefix {other} of {owner}")
+            owners[prefix] = code
 
 
 def to_overseas_code(e164: ColumnOrName, country_code: str, overseas: Mapping[str, Sequence[str]]) -> Column:

@@ -16,7 +16,8 @@ from transformations.synthetic.random import pick_column
 _MSISDN_MULTIPLIER, _MSISDN_OFFSET = 9973, 12_345_678
 _IMSI_MULTIPLIER, _IMSI_OFFSET = 7919, 1_234_567
 _IMEI_MULTIPLIER = 104_729
-_MAINLAND_SECOND_DIGITS = "01245678"   # of a mobile number 6x: 63x and 69x hold overseas ranges
+_MAINLAND_SECOND_DIGITS = "01245678"   # of a mobile number 6x: not 639 and 69x (overseas), 63x skipped whole
+MAX_SUBSCRIBERS = len(_MAINLAND_SECOND_DIGITS) * 10_000_000   # distinct national numbers
 # Type Allocation Codes of a few common handsets (8 digits).
 DEVICE_TACS = ("35332509", "35391110", "86891203", "35875611", "01326300", "35420108")
 
@@ -24,7 +25,7 @@ DEVICE_TACS = ("35332509", "35391110", "86891203", "35875611", "01326300", "3542
 def national_number(subscriber: Column) -> Column:
     """National significant number (9 digits, mobile range 6xxxxxxxx) of a subscriber, in
     mainland France: not 639 nor 69x, the overseas departments' mobile ranges (+262, +590...)."""
-    value = (subscriber * _MSISDN_MULTIPLIER + _MSISDN_OFFSET) % (len(_MAINLAND_SECOND_DIGITS) * 10_000_000)
+    value = (subscriber * _MSISDN_MULTIPLIER + _MSISDN_OFFSET) % MAX_SUBSCRIBERS
     second = F.element_at(F.array(*[F.lit(d) for d in _MAINLAND_SECOND_DIGITS]), (value / 10_000_000).cast("int") + 1)
     return F.concat(F.lit("6"), second, F.lpad((value % 10_000_000).cast("string"), 7, "0"))
 

@@ -296,7 +296,9 @@ def test_cleanse_msisdn_moves_overseas_numbers_too(spark):
     ({"262": ["69x"]}, "a prefix of 262 must be a string of digits"),
     ({"+262": ["692"]}, "an overseas country code must be a string of digits"),
     ({"33": ["692"]}, "33 is the home country code"),
-    ({"262": ["692"], "590": ["692"]}, "prefix 692 is given to both 262 and 590"),
+    ({"262": ["692"], "590": ["692"]}, "prefix 692 of 590 overlaps prefix 692 of 262"),
+    ({"262": ["692"], "590": ["69"]}, "prefix 69 of 590 overlaps prefix 692 of 262"),
+    ({"262": ["0692"]}, r"prefix 0692 of 262: write it without the trunk 0 \(692\)"),
 ])
 def test_bad_overseas_settings_are_refused(overseas, message):
     with pytest.raises(ValueError, match=message):
