@@ -604,6 +604,7 @@ FIELD_TYPES = ("string", "enum", "int", "long", "double", "boolean", "timestamp"
 def _check_feeds(feeds: Dict[str, Feed]) -> None:
     """Cross-field checks of the feed layouts: known rule types and charsets, references to declared fields."""
     from transformations.cleansing.identifiers import check_overseas                      # no session needed
+    from transformations.cleansing.numbers import DECIMAL_SEPARATORS, check_decimal_separator
     from transformations.ingestion.charsets import LINE_CHARSETS, is_utf8, line_charset
     for name, feed in feeds.items():
         prefix = f"feeds.{name}"
@@ -615,9 +616,11 @@ def _check_feeds(feeds: Dict[str, Feed]) -> None:
             raise ConfigError(f"{prefix}.fallback_encoding: only a UTF-8 feed has lines to decode another way; "
                               f"every line is decoded as {feed.encoding}")
         _check_time_zone(feed.time_zone, f"{prefix}.time_zone")
-        if feed.decimal_separator not in (None, ".", ","):
-            raise ConfigError(f"{prefix}.decimal_separator: expected '.' or ',' (or no key: either), got "
-                              f"{feed.decimal_separator!r}")
+        try:
+            check_decimal_separator(feed.decimal_separator)
+        except ValueError:
+            raise ConfigError(f"{prefix}.decimal_separator: expected {' or '.join(map(repr, DECIMAL_SEPARATORS))} "
+                              f"(or no key: either), got {feed.decimal_separator!r}") from None
         try:
             check_overseas(feed.default_country, feed.overseas_prefixes)
         except ValueError as error:

@@ -32,7 +32,19 @@ _INTEGER_OR_EXPONENT = r"^[+-]?\d+([eE][+-]?\d+)?$"       # _PLAIN without a '.'
 DECIMAL_SEPARATORS = (".", ",")
 
 
-def _check_decimal_separator(decimal_separator: Optional[str]) -> None:
+def check_decimal_separator(decimal_separator: Optional[str]) -> None:
+    """Refuse a decimal separator other than those of :data:`DECIMAL_SEPARATORS` or ``None``.
+
+    Parameters
+    ----------
+    decimal_separator
+        ``'.'``, ``','`` or ``None`` (either, guessed per value).
+
+    Raises
+    ------
+    ValueError
+        For any other value.
+    """
     if decimal_separator is not None and decimal_separator not in DECIMAL_SEPARATORS:
         raise ValueError(f"decimal_separator must be '.', ',' or None (either), not {decimal_separator!r}")
 
@@ -68,7 +80,7 @@ def normalised_number_text(column: Column, decimal_separator: Optional[str] = No
     Column
         String Column; null for null and for a text with no reading.
     """
-    _check_decimal_separator(decimal_separator)
+    check_decimal_separator(decimal_separator)
     text = F.regexp_replace(column, _GROUPING, "")
     point, comma = decimal_separator in (None, "."), decimal_separator in (None, ",")
     readings = [(_PLAIN if point else _INTEGER_OR_EXPONENT, text)]
