@@ -152,19 +152,6 @@ def test_no_pseudonym_in_the_reports(spark, checked):
     assert not found, sorted(found)[:3]
 
 
-def test_a_rerun_replaces_the_date_in_the_history(spark, checked):
-    root, _, _ = checked
-    metrics = lambda: spark.read.format("delta").load(str(root / "quality" / "metrics")).where(  # noqa: E731
-        F.col("run_date") == F.lit(RUN_DATE))
-    outcomes = lambda: spark.read.format("delta").load(str(root / "quality" / "outcomes"))  # noqa: E731
-    before = metrics().count(), outcomes().count()
-    assert metrics().where("dataset = 'cdr' and metric = 'rows'").count() == 1
-    code, text = run_captured("check", check.run, args(root))
-    assert code == EXIT_QUALITY, text[-2000:]
-    assert (metrics().count(), outcomes().count()) == before
-    assert outcomes().select("run_id").distinct().count() == 1
-
-
 def sql_queries(spark, description: str) -> int:
     """How many SQL queries this session ran under the job description ``description`` (a job's
     step sets it: ``"<job>: <step>"``), from Spark's SQL status store."""
@@ -172,16 +159,43 @@ def sql_queries(spark, description: str) -> int:
     return sum(1 for i in range(executions.size()) if executions.apply(i).description() == description)
 
 
-def test_each_datasets_metrics_are_one_query(spark, checked):
+def history(spark, root: Path):
+    """The metrics of the run date and every outcome in the history, as DataFrames."""
+    metrics = spark.read.format("delta").load(str(root / "quality" / "metrics"))
+    return (metrics.where(F.col("run_date") == F.lit(RUN_DATE)),
+            spark.read.format("delta").load(str(root / "quality" / "outcomes")))
+
+
+@pytest.fixture(scope="module")
+def rerun(spark, checked):
+    """The check run a second time on the same day: the history's counts and each dataset's metrics
+    queries (``"check: <dataset>: metrics"``) before it, and its exit code and output."""
+    root, _, _ = checked
+    metrics, outcomes = history(spark, root)
+    counts_before = metrics.count(), outcomes.count()
+    assert metrics.where("dataset = 'cdr' and metric = 'rows'").count() == 1
+    steps = [f"check: {name}: metrics" for name in result(root)["datasets"]]
+    queries_before = {step: sql_queries(spark, step) for step in steps}
+    code, text = run_captured("check", check.run, args(root))
+    return root, code, text, counts_before, queries_before
+
+
+def test_a_rerun_replaces_the_date_in_the_history(spark, rerun):
+    root, code, text, counts_before, _ = rerun
+    assert code == EXIT_QUALITY, text[-2000:]
+    metrics, outcomes = history(spark, root)
+    assert (metrics.count(), outcomes.count()) == counts_before
+    assert outcomes.select("run_id").distinct().count() == 1
+
+
+def test_each_datasets_metrics_are_one_query(spark, rerun):
     """One pass: all aggregate metrics of a dataset, every rule type of conf included, come from a
     single Spark query (a rule computed apart would add one)."""
-    root, _, _ = checked
-    steps = [f"check: {name}: metrics" for name in result(root)["datasets"]]
-    assert len(steps) == 4
-    before = {step: sql_queries(spark, step) for step in steps}
-    code, text = run_captured("check", check.run, args(root))
+    _, code, text, _, queries_before = rerun
     assert code == EXIT_QUALITY, text[-2000:]
-    assert {step: sql_queries(spark, step) - before[step] for step in steps} == {step: 1 for step in steps}
+    assert len(queries_before) == 4
+    assert {step: sql_queries(spark, step) - before for step, before in queries_before.items()} == {
+        step: 1 for step in queries_before}
 
 
 def test_warnings_only_exit_zero(checked):
