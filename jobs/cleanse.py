@@ -167,8 +167,10 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> Feed
     """Cleanse one feed's run date, write silver and quarantine, check conservation.
 
     The figures are checked against bronze before anything is written, and the written tables
-    against the figures after: when those disagree, or a write fails, both tables are put back as
-    they were before the run (a new Delta version each), so no half-done date is left published.
+    against the figures after: when those disagree, or a write fails, the run date of both tables
+    is put back as it was before the run (a new Delta version each; other dates, which another job
+    may have written meanwhile, stay as they are: :func:`jobs.runtime.tables.undo_date`), so no
+    half-done date is left published.
     """
     spark, day = ctx.spark, ctx.run_date
     outcome = FeedCleanse(feed=name, silver=zone_path(ctx, "silver", name),
@@ -193,15 +195,15 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> Feed
             outcome.bronze_rows = bronze.count()
             check_conservation(name, outcome)
         with ctx.step(f"{name}: write"):
-            replace_date(silver_rows(rows, feed, ctx.run_id), outcome.silver, day)
-            replace_date(quarantine_rows(rows, feed, ctx.run_id), outcome.quarantine, day)
+            replace_date(silver_rows(rows, feed, ctx.run_id), outcome.silver, day, run_id=ctx.run_id)
+            replace_date(quarantine_rows(rows, feed, ctx.run_id), outcome.quarantine, day, run_id=ctx.run_id)
         with ctx.step(f"{name}: conservation"):
             count_written(ctx, outcome)
             check_conservation(name, outcome)
     except Exception:
         for path, version in versions.items():
             try:
-                undo_date(spark, path, version, day)
+                undo_date(spark, path, version, day, run_id=ctx.run_id)
             except Exception as error:  # noqa: BLE001 - the first error is the one to raise
                 ctx.log.error(f"{name}: could not put {path} back to version {version}: {error}")
         raise

@@ -126,7 +126,7 @@ def land(ctx: JobContext, name: str, feed: Feed, profiles: List[FileProfile], ta
                                              file_profiles, ctx.run_id))
                   .withColumn("event_date", F.lit(day)))
         try:
-            replace_date(bronze, table, day)
+            replace_date(bronze, table, day, run_id=ctx.run_id)
             return
         except Exception as error:  # noqa: BLE001 - inspected below, re-raised unless a damaged file
             damaged = rawfiles.failed_file(error)

@@ -10,17 +10,26 @@ from pyspark.sql import DataFrame, SparkSession
 DATE_COLUMN = "event_date"
 
 
-def replace_date(df: DataFrame, path: str, day: dt.date, partition_column: str = DATE_COLUMN) -> None:
+def replace_date(df: DataFrame, path: str, day: dt.date, partition_column: str = DATE_COLUMN,
+                 run_id: Optional[str] = None) -> None:
     """Write ``df`` as the ``day`` partition of the Delta table at ``path``, atomically.
 
     A rerun of the same date replaces that date (Delta ``replaceWhere``) and leaves the other
     dates untouched; readers see the previous version until the commit. Every row of ``df`` must
-    belong to ``day``: Delta rejects the write otherwise.
+    belong to ``day``: Delta rejects the write otherwise. With ``run_id``, the commit carries it
+    as its ``userMetadata`` (shown by ``DESCRIBE HISTORY``): :func:`undo_date` recognises the
+    run's own commits by it.
     """
-    (df.write.format("delta").mode("overwrite")
-     .option("replaceWhere", f"{partition_column} = DATE'{day.isoformat()}'")
-     .partitionBy(partition_column)
-     .save(path))
+    writer = (df.write.format("delta").mode("overwrite")
+              .option("replaceWhere", _day_predicate(day, partition_column))
+              .partitionBy(partition_column))
+    if run_id is not None:
+        writer = writer.option("userMetadata", run_id)
+    writer.save(path)
+
+
+def _day_predicate(day: dt.date, partition_column: str) -> str:
+    return f"{partition_column} = DATE'{day.isoformat()}'"
 
 
 def table_version(spark: SparkSession, path: str) -> Optional[int]:
@@ -31,18 +40,48 @@ def table_version(spark: SparkSession, path: str) -> Optional[int]:
 
 
 def undo_date(spark: SparkSession, path: str, version: Optional[int], day: dt.date,
-              partition_column: str = DATE_COLUMN) -> None:
-    """Take back what was written to the Delta table at ``path`` since ``version`` (from
-    :func:`table_version`): restore that version, or, when there was no table then, delete the
-    ``day`` rows written since. The undo is a new version; the undone one stays in the history.
+              partition_column: str = DATE_COLUMN, run_id: Optional[str] = None) -> None:
+    """Take back what a run wrote to the ``day`` partition of the Delta table at ``path`` since
+    ``version`` (from :func:`table_version`, read before the run's first write).
+
+    Only ``day`` is put back: the other dates stay as they are now, whatever another job (a
+    backfill of another date, the daily run of today) committed to them in the meantime. When
+    every commit since ``version`` is the run's own (its ``userMetadata`` is ``run_id``, see
+    :func:`replace_date`), and so touched ``day`` only, the table is restored to ``version``: a
+    change of its log alone. Otherwise ``day``'s rows as of ``version`` are written back over
+    the date (``replaceWhere``), a rewrite of that date. When there was no table at ``version``
+    (``None``), the ``day`` rows are deleted. Each undo is a new version; the undone one stays in
+    the history.
+
+    Parameters
+    ----------
+    spark
+        The session.
+    path
+        The Delta table.
+    version
+        The table's version before the run, or ``None`` when there was no table.
+    day
+        The date the run wrote.
+    partition_column
+        The table's date partition column.
+    run_id
+        The run's id, as given to :func:`replace_date`; without it, the date is always rewritten.
     """
     if not DeltaTable.isDeltaTable(spark, path):
         return
-    table = DeltaTable.forPath(spark, path)
+    table, predicate = DeltaTable.forPath(spark, path), _day_predicate(day, partition_column)
     if version is None:
-        table.delete(f"{partition_column} = DATE'{day.isoformat()}'")
-    elif table_version(spark, path) != version:
+        table.delete(predicate)
+        return
+    since = table.history().where(f"version > {int(version)}").select("userMetadata").collect()
+    if not since:
+        return
+    if run_id is not None and all(row[0] == run_id for row in since):
         table.restoreToVersion(version)
+    else:
+        earlier = spark.read.format("delta").option("versionAsOf", version).load(path).where(predicate)
+        replace_date(earlier, path, day, partition_column, run_id)
 
 
 def read_date(spark: SparkSession, path: str, day: dt.date, partition_column: str = DATE_COLUMN) -> DataFrame:

@@ -85,20 +85,57 @@ def test_replace_date_rejects_rows_of_another_date(spark, tmp_path):
     assert DeltaTable.forPath(spark, path).history().count() == 1
 
 
-def test_undo_date_restores_the_version_before_a_write(spark, tmp_path):
+def last_operation(spark, path: str):
+    """The latest commit's operation and ``userMetadata``."""
+    last = DeltaTable.forPath(spark, path).history(1).first()
+    return last.operation, last.userMetadata
+
+
+def test_undo_date_restores_the_version_before_the_runs_own_writes(spark, tmp_path):
     path = str(tmp_path / "dated")
     assert table_version(spark, path) is None
     day1 = spark.createDataFrame([(DAY1, "A", 1)], DATED)
-    replace_date(day1, path, DAY1)
+    replace_date(day1, path, DAY1, run_id="run-0")
+    assert last_operation(spark, path) == ("WRITE", "run-0")
     before = table_version(spark, path)
-    replace_date(spark.createDataFrame([(DAY1, "A", 7), (DAY1, "B", 8)], DATED), path, DAY1)
+    replace_date(spark.createDataFrame([(DAY1, "A", 7), (DAY1, "B", 8)], DATED), path, DAY1, run_id="run-1")
     assert table_version(spark, path) == before + 1
 
-    undo_date(spark, path, before, DAY1)
+    undo_date(spark, path, before, DAY1, run_id="run-1")
     assert_rows(read_date(spark, path, DAY1), day1)
     assert table_version(spark, path) == before + 2            # the undo is a version of its own
-    undo_date(spark, path, before + 2, DAY1)                    # nothing written since: nothing to do
+    assert last_operation(spark, path)[0] == "RESTORE"         # only the run's commits since: the log alone
+    undo_date(spark, path, before + 2, DAY1, run_id="run-1")    # nothing written since: nothing to do
     assert table_version(spark, path) == before + 2
+
+
+def test_undo_date_keeps_another_jobs_commits_to_other_dates(spark, tmp_path):
+    """A backfill of DAY1 fails after writing, while today's run committed DAY2: the undo puts
+    DAY1 back and leaves DAY2 as today's run wrote it (a restore of the table would take it away)."""
+    path = str(tmp_path / "dated")
+    day1 = spark.createDataFrame([(DAY1, "A", 1)], DATED)
+    replace_date(day1, path, DAY1, run_id="backfill-earlier")
+    replace_date(spark.createDataFrame([(DAY2, "A", 2)], DATED), path, DAY2, run_id="today-earlier")
+    before = table_version(spark, path)
+    replace_date(spark.createDataFrame([(DAY1, "A", 7), (DAY1, "C", 9)], DATED), path, DAY1, run_id="backfill")
+    today = spark.createDataFrame([(DAY2, "A", 3), (DAY2, "B", 4)], DATED)
+    replace_date(today, path, DAY2, run_id="today")
+
+    undo_date(spark, path, before, DAY1, run_id="backfill")
+    assert_rows(read_date(spark, path, DAY1), day1)
+    assert_rows(read_date(spark, path, DAY2), today)
+    assert last_operation(spark, path) == ("WRITE", "backfill")   # DAY1 written back, not a restore
+
+
+def test_undo_date_without_a_run_id_writes_the_date_back(spark, tmp_path):
+    path = str(tmp_path / "dated")
+    replace_date(spark.createDataFrame([(DAY2, "B", 5)], DATED), path, DAY2)
+    before = table_version(spark, path)
+    replace_date(spark.createDataFrame([(DAY1, "A", 1)], DATED), path, DAY1)   # the date was not there
+    undo_date(spark, path, before, DAY1)
+    assert read_date(spark, path, DAY1).count() == 0
+    assert_rows(read_date(spark, path, DAY2), spark.createDataFrame([(DAY2, "B", 5)], DATED))
+    assert last_operation(spark, path)[0] == "WRITE"
 
 
 def test_undo_date_of_a_table_the_run_created_deletes_that_date_only(spark, tmp_path):
