@@ -43,13 +43,14 @@ from transformations.cleansing.reasons import REASONS, is_quarantined
 from transformations.cleansing.rules import cleanse_feed, identifier_fields, raw
 from transformations.cleansing.structure import STRUCTURAL
 from transformations.cleansing.text import masked_digits
-from transformations.ingestion.bronze import SOURCE_FILE
+from transformations.ingestion.bronze import SOURCE_FILE, source_of
 from transformations.ingestion.charsets import falls_back
 
 DUPLICATE_OF, PROBE_DUPLICATE = "duplicate_of", "probe_duplicate"
 RUN_ID, REPAIRED = "_cleanse_run_id", "_encoding_repaired"
 RAW_LINE_MASKED = "raw_line_masked"   # the raw line of a quarantined row, every digit a 9
 KIND = "_kind"  # valid, quarantined or duplicate
+DEDUP_SOURCE = "_dedup_source"
 # Cleansing is one wide projection of string functions per feed. Whole-stage codegen inlines all
 # of it into one Java method (36 KB of bytecode for the CDR feed), beyond what HotSpot compiles:
 # C2 gives up ("out of nodes"), and the stage ran as C1 code or in the interpreter. Without it,
@@ -123,11 +124,13 @@ def classified(feed: Feed, key: bytes):
         if feed.dedup is not None:
             dedup = feed.dedup
             valid_keys = dedup_keys(dedup.keys, among=~is_quarantined())   # quarantined rows match nothing
-            df = (df.withColumns(valid_keys)
+            source = DEDUP_SOURCE if dedup.same_source_distinct else None
+            # the probe that wrote a record (without the feed's source pattern: its file)
+            sources = {source: source_of(F.col(SOURCE_FILE), feed.source_pattern)} if source else {}
+            df = (df.withColumns({**valid_keys, **sources})
                   .transform(mark_probe_duplicates(list(valid_keys), dedup.time, dedup.tolerance_s, dedup.survivor,
-                                                   DUPLICATE_OF,
-                                                   source_column=SOURCE_FILE if dedup.same_file_distinct else None))
-                  .drop(*valid_keys))
+                                                   DUPLICATE_OF, source_column=source))
+                  .drop(*valid_keys, *sources))
         else:
             df = df.withColumn(DUPLICATE_OF, F.lit(None).cast("string"))
         kept = is_quarantined() | F.col(DUPLICATE_OF).isNotNull()

@@ -172,9 +172,10 @@ class Dedup:
     time: str
     tolerance_s: float
     survivor: str                    # the smallest value of this column survives
-    # A file is one probe's export of an hour, and a probe writes an event once: the survivor's
-    # file's other records (a burst of SMS to one contact) are events of their own; other files repeat them.
-    same_file_distinct: bool = False
+    # A probe writes an event once: the other records of the survivor's source (``feeds.<feed>.
+    # source_pattern``; without it, the survivor's file) are events of their own (a burst of SMS to
+    # one contact, across an hour's two files too); other sources' records repeat them.
+    same_source_distinct: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,9 @@ class Feed:
     decimal_separator: Optional[str] = None   # '.' or ','; None: either, guessed per value ("1,234" is 1.234)
     # country code -> first digits of its numbers dialled as home national numbers (overseas departments)
     overseas_prefixes: Dict[str, List[str]] = field(default_factory=dict)
+    # where a file's source (probe, switch) is in its path: group 1 of this regular expression;
+    # used by dedup and as the default of the feed's hourly_completeness rules
+    source_pattern: Optional[str] = None
     dedup: Optional[Dedup] = None
     outcome: Optional[Outcome] = None
 
@@ -424,7 +428,7 @@ def load_config(path: str, overrides: Optional[List[str]] = None) -> Config:
                               f"{missing.feed} hour {missing.hour}")
     _check_feeds(built.feeds)
     _check_quality(built)
-    built = _with_feed_time_zones(built)
+    built = _with_feed_defaults(built)
     for key in _FRACTIONS:
         value = _lookup(built, key)
         if not 0.0 <= value <= 1.0:
@@ -649,6 +653,7 @@ def _check_feeds(feeds: Dict[str, Feed]) -> None:
                 raise ConfigError(f"{key}.spare_check_digit: for an imei field only; this field is of type {rule.type}")
             if rule.minimum is not None and rule.maximum is not None and rule.minimum > rule.maximum:
                 raise ConfigError(f"{key}: minimum {rule.minimum} is above maximum {rule.maximum}")
+        _check_pattern(feed.source_pattern, 1, f"{prefix}.source_pattern")
         if feed.dedup is not None:
             for ref in [*feed.dedup.keys, feed.dedup.time, feed.dedup.survivor]:
                 if ref not in feed.fields:
@@ -709,19 +714,32 @@ def _check_quality(config: "Config") -> None:
                 _check_time_zone(rule.time_zone, f"{key}.time_zone")
 
 
-def _with_feed_time_zones(config: "Config") -> "Config":
-    """``config`` with each quality rule that reads a local day (freshness, late arrival, hourly
-    completeness) and sets no ``time_zone`` given its dataset's feed's: ``feeds.<feed>.time_zone``,
-    the zone of the days the feed's raw directories hold."""
+def _with_feed_defaults(config: "Config") -> "Config":
+    """``config`` with each quality rule given what it leaves unset and its dataset's feed declares
+    (the dataset's table names its feed):
+
+    - a rule that reads a local day (freshness, late arrival, hourly completeness) without
+      ``time_zone``: ``feeds.<feed>.time_zone``, the zone of the days the feed's raw directories hold;
+    - an hourly completeness rule whose source is the file (``_source_file``) without
+      ``source_pattern``: ``feeds.<feed>.source_pattern``, where a file's path names its source.
+    """
+    from transformations.ingestion.bronze import SOURCE_FILE      # a column name, no Spark
     from transformations.quality.catalogue import RULE_SETTINGS  # plain data, no Spark
 
     local_day = {kind for kind, (required, optional) in RULE_SETTINGS.items() if "time_zone" in required + optional}
+
+    def completed(rule: QualityRule, feed: Feed) -> QualityRule:
+        if rule.type in local_day and rule.time_zone is None:
+            rule = dataclasses.replace(rule, time_zone=feed.time_zone)
+        from_file = rule.type == "hourly_completeness" and rule.source_column == SOURCE_FILE
+        if from_file and rule.source_pattern is None:
+            rule = dataclasses.replace(rule, source_pattern=feed.source_pattern)
+        return rule
+
     datasets = {}
     for name, dataset in config.quality.datasets.items():
-        zone = config.feeds[dataset.table.partition(".")[2]].time_zone
-        rules = {rule_name: dataclasses.replace(rule, time_zone=zone)
-                 if rule.type in local_day and rule.time_zone is None else rule
-                 for rule_name, rule in dataset.rules.items()}
+        feed = config.feeds[dataset.table.partition(".")[2]]
+        rules = {rule_name: completed(rule, feed) for rule_name, rule in dataset.rules.items()}
         datasets[name] = dataclasses.replace(dataset, rules=rules)
     return dataclasses.replace(config, quality=dataclasses.replace(config.quality, datasets=datasets))
 

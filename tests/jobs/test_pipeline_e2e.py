@@ -116,23 +116,22 @@ def natural_collisions(spark, root: Path, tolerance_s: float = 5.0) -> set:
 
 def bursts(spark, root: Path, tolerance_s: float = 5.0) -> tuple:
     """Distinct clean calls with the same parties and type, starts chained within the tolerance (a
-    burst of SMS to one contact): the record ids the dedup rule merges all the same (written to
-    another file, probe and hour, than the smallest id of their chain: a burst across an hour's
-    end), and those it keeps beside the smallest id (its file's). The generator writes a
-    subscriber's calls through one probe and their injected copies through the other, so the
-    copies never fall in the survivor's file. Plain Python over the truth, independent of the
-    job's code."""
+    burst of SMS to one contact): the record ids the dedup rule merges all the same (written by
+    another probe than the smallest id of their chain), and those it keeps beside the smallest id
+    (its probe's, in any hour's file). The generator writes a subscriber's calls through one probe
+    and their injected copies through the other, so the copies never come from the survivor's
+    probe. Plain Python over the truth, independent of the job's code."""
     chains = defaultdict(list)
     for r in clean_cdrs(spark, root).select("record_id", "calling_e164", "called_e164", "record_type",
-                                            "start_time_utc", "source_no", "local_hour").collect():
+                                            "start_time_utc", "source_no").collect():
         chains[(r.calling_e164, r.called_e164 or "", r.record_type)].append(
-            (r.start_time_utc, r.record_id, (r.source_no, r.local_hour)))
+            (r.start_time_utc, r.record_id, r.source_no))
     merged, kept = set(), set()
 
     def merge(cluster):
-        survivor, survivor_file = min(cluster)
-        merged.update(record_id for record_id, file in cluster if file != survivor_file)
-        kept.update(record_id for record_id, file in cluster if file == survivor_file and record_id != survivor)
+        survivor, survivor_probe = min(cluster)
+        merged.update(record_id for record_id, probe in cluster if probe != survivor_probe)
+        kept.update(record_id for record_id, probe in cluster if probe == survivor_probe and record_id != survivor)
 
     for events in chains.values():
         events.sort()

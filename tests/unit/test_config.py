@@ -452,6 +452,8 @@ def test_feeds_come_from_the_included_file():
     ("feeds.cdr.overseas_prefixes.33=[\"612\"]", "feeds.cdr.overseas_prefixes: 33 is the home country code"),
     ("feeds.cdr.time_zone=Europe/Pariss", "feeds.cdr.time_zone: unknown time zone 'Europe/Pariss'"),
     ("feeds.weather.decimal_separator=;", "feeds.weather.decimal_separator: expected '.' or ','"),
+    ("feeds.cdr.source_pattern=source=[^/]+", "feeds.cdr.source_pattern: needs a group, e.g. source=([^/]+)"),
+    ("feeds.radio.source_pattern=source=([^/]+", "feeds.radio.source_pattern: not a regular expression"),
     ("feeds.cdr.fields.imsi.spare_check_digit=true", "feeds.cdr.fields.imsi.spare_check_digit: for an imei field "
                                                      "only; this field is of type imsi"),
 ])
@@ -503,6 +505,16 @@ def test_local_day_rules_read_their_feeds_time_zone_unless_they_set_one():
     assert radio["radio_fresh"].time_zone == "Asia/Tokyo"
     assert radio["radio_files_every_hour"].time_zone == config.feeds["radio"].time_zone == "Europe/Paris"
     assert cdr["record_id_unique"].time_zone is None   # a rule with no local day gets none
+
+
+def test_hourly_completeness_of_files_reads_the_feeds_source_pattern_unless_it_sets_one():
+    config = local("feeds.cdr.source_pattern=switch_([A-Z0-9]+)_",
+                   "quality.datasets.radio.rules.radio_files_every_hour.source_pattern=probe=([^/]+)")
+    cdr, radio = config.quality.datasets["cdr"].rules, config.quality.datasets["radio"].rules
+    assert cdr["cdr_files_every_hour"].source_pattern == "switch_([A-Z0-9]+)_"
+    assert radio["radio_files_every_hour"].source_pattern == "probe=([^/]+)"
+    assert config.feeds["radio"].source_pattern == "source=([^/]+)"
+    assert cdr["record_id_unique"].source_pattern is None   # not an hourly completeness rule
 
 
 @pytest.mark.parametrize("override, message", [

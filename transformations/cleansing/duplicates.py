@@ -70,11 +70,11 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
         Column to add (type of ``id_column``): null for survivors and for records without
         duplicates.
     source_column
-        Where a record comes from (its file: one probe's export of an hour); None: every record
-        of a cluster but its survivor is a duplicate. A record with a null source is never the
-        survivor's source. A burst split across two files of one probe (an hour boundary) is
-        merged as without sources, and so are the calls of a cluster that only another source
-        than the survivor's saw.
+        Where a record comes from (the probe that wrote it: e.g.
+        :func:`transformations.ingestion.bronze.source_of` of its file); None: every record of a
+        cluster but its survivor is a duplicate. A record with a null source is never the
+        survivor's source. The calls of a cluster that only another source than the survivor's
+        saw are merged, as without sources.
 
     Returns
     -------

@@ -30,6 +30,31 @@ FILE_PROFILE_SCHEMA = T.StructType([
 ])
 
 
+def source_of(file: Column, pattern: Optional[str] = None) -> Column:
+    """The source a row's file comes from (a probe, a switch): the first group of ``pattern``
+    in the file's path.
+
+    Parameters
+    ----------
+    file
+        The file's path or URI (``_source_file``).
+    pattern
+        A regular expression (Java syntax) with a group, e.g. ``source=([^/]+)``; None: each
+        file is a source of its own.
+
+    Returns
+    -------
+    Column
+        The group's text; the path itself where ``pattern`` is None, does not match or matches
+        an empty group (a file no pattern describes stays apart from every other); null for a
+        null path.
+    """
+    if pattern is None:
+        return file
+    found = F.regexp_extract(file, pattern, 1)
+    return F.when(found != "", found).otherwise(file)
+
+
 def split_fields(text: Column, delimiter: str) -> Column:
     """All fields of a delimited line (empty fields kept, trailing ones too)."""
     return F.split(text, re.escape(delimiter), -1)

@@ -9,6 +9,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from transformations.ingestion.bronze import source_of
 from transformations.quality.base import FAILED, NO_DATA, PASSED, History, Rule, Verdict, fmt, in_table, ratio
 
 #: days of history whose sources are expected today (a source silent all day is missing too)
@@ -105,7 +106,8 @@ class HourlyCompleteness(Rule):
     """Every source delivered rows in every hour of the day: the classic missing-file incident.
 
     The source of a row is ``source_column`` (with ``source_pattern``, its first group: the
-    switch or probe in a file path); its hour is ``hour_column`` (an hour number, or a
+    switch or probe in a file path; a path it does not match is a source of its own, so a pattern
+    that misses the feed's files fails the rule); its hour is ``hour_column`` (an hour number, or a
     timestamp's hour, in ``time_zone`` when set). Sources are those seen today or in the last
     :data:`SOURCE_MEMORY_DAYS` days of history (a source silent all day misses 24 hours). With
     ``time_zone``, an hour skipped by a DST change is not expected. Hours are numbers: on the day
@@ -128,9 +130,7 @@ class HourlyCompleteness(Rule):
         return f"__hour_{self.name}"
 
     def prepare(self, df: DataFrame, references: Mapping[str, DataFrame]) -> DataFrame:
-        source = F.col(self.settings.source_column).cast("string")
-        if self.settings.source_pattern:
-            source = F.regexp_extract(source, self.settings.source_pattern, 1)
+        source = source_of(F.col(self.settings.source_column).cast("string"), self.settings.source_pattern or None)
         hour = F.col(self.settings.hour_column)
         data_type = df.schema[self.settings.hour_column].dataType
         if isinstance(data_type, T.TimestampType) and self.settings.time_zone:

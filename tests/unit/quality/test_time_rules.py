@@ -109,6 +109,19 @@ def test_a_timestamp_hour_column_is_read_in_the_rules_time_zone(spark, check):
     assert v["files"].details["missing"] == {"probe01": [14]}    # 12:30 UTC is 14:30 in Paris (UTC+2)
 
 
+def test_a_file_the_source_pattern_does_not_name_is_a_source_of_its_own(spark, check):
+    """A pattern that misses some files (a vendor's new file names) fails the rule instead of
+    counting those files as one source that delivered every hour."""
+    pairs = [("probe01", h) for h in range(24)]
+    unnamed = spark.createDataFrame([(f"/raw/cdr/event_date=2026-11-21/MSC7_{h:02d}00.csv.gz", h) for h in range(24)],
+                                    "_source_file string, local_hour int")
+    _, v = check(hourly(spark, pairs).unionByName(unnamed), files=RULE)
+    assert v["files"].status == FAILED
+    missing = v["files"].details["missing"]
+    assert len(missing) == 24 and all(len(hours) == 23 for hours in missing.values())
+    assert "probe01" not in missing
+
+
 def test_no_source_at_all_is_no_data(spark, check):
     _, v = check(hourly(spark, []), files=RULE)
     assert v["files"].status == NO_DATA
