@@ -50,7 +50,7 @@ DUPLICATE_OF, PROBE_DUPLICATE = "duplicate_of", "probe_duplicate"
 RUN_ID, REPAIRED = "_cleanse_run_id", "_encoding_repaired"
 RAW_LINE_MASKED = "raw_line_masked"   # the raw line of a quarantined row, every digit a 9
 KIND = "_kind"  # valid, quarantined or duplicate
-DEDUP_SOURCE = "_dedup_source"
+DEDUP_SOURCE = "__dedup_probe"     # not "_dedup_<key>": a dedup key may be named "source"
 # Cleansing is one wide projection of string functions per feed. Whole-stage codegen inlines all
 # of it into one Java method (36 KB of bytecode for the CDR feed), beyond what HotSpot compiles:
 # C2 gives up ("out of nodes"), and the stage ran as C1 code or in the interpreter. Without it,
@@ -125,8 +125,10 @@ def classified(feed: Feed, key: bytes):
             dedup = feed.dedup
             valid_keys = dedup_keys(dedup.keys, among=~is_quarantined())   # quarantined rows match nothing
             source = DEDUP_SOURCE if dedup.same_source_distinct else None
-            # the probe that wrote a record (without the feed's source pattern: its file)
-            sources = {source: source_of(F.col(SOURCE_FILE), feed.source_pattern)} if source else {}
+            # the probe that wrote a record; a file the feed's source pattern does not name (or every
+            # file, without one) is a source of its own
+            file = F.col(SOURCE_FILE)
+            sources = {source: F.coalesce(source_of(file, feed.source_pattern), file)} if source else {}
             df = (df.withColumns({**valid_keys, **sources})
                   .transform(mark_probe_duplicates(list(valid_keys), dedup.time, dedup.tolerance_s, dedup.survivor,
                                                    DUPLICATE_OF, source_column=source))
@@ -208,7 +210,7 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> Feed
             try:
                 undo_date(spark, path, version, day, run_id=ctx.run_id)
             except Exception as error:  # noqa: BLE001 - the first error is the one to raise
-                ctx.log.error(f"{name}: could not put {path} back to version {version}: {error}")
+                ctx.log.error(f"{name}: could not put {day} of {path} back as of version {version}: {error}")
         raise
     finally:
         rows.unpersist()
@@ -246,7 +248,7 @@ def check_conservation(name: str, outcome: FeedCleanse) -> None:
     if not balanced:
         raise ConservationError(f"{name}: rows read and rows written disagree: "
                                 + ", ".join(f"{k}={v}" for k, v in o.figures().items())
-                                + (" (silver and quarantine are put back as they were)"
+                                + (" (the date is put back in silver and quarantine as it was)"
                                    if o.silver_written is not None else " (nothing written)"))
 
 

@@ -10,6 +10,10 @@ from pyspark.sql import DataFrame, SparkSession
 DATE_COLUMN = "event_date"
 
 
+class ConcurrentUndoError(RuntimeError):
+    """Putting a run's date back undid another job's commit too."""
+
+
 def replace_date(df: DataFrame, path: str, day: dt.date, partition_column: str = DATE_COLUMN,
                  run_id: Optional[str] = None) -> None:
     """Write ``df`` as the ``day`` partition of the Delta table at ``path``, atomically.
@@ -45,13 +49,20 @@ def undo_date(spark: SparkSession, path: str, version: Optional[int], day: dt.da
     ``version`` (from :func:`table_version`, read before the run's first write).
 
     Only ``day`` is put back: the other dates stay as they are now, whatever another job (a
-    backfill of another date, the daily run of today) committed to them in the meantime. When
-    every commit since ``version`` is the run's own (its ``userMetadata`` is ``run_id``, see
-    :func:`replace_date`), and so touched ``day`` only, the table is restored to ``version``: a
-    change of its log alone. Otherwise ``day``'s rows as of ``version`` are written back over
-    the date (``replaceWhere``), a rewrite of that date. When there was no table at ``version``
-    (``None``), the ``day`` rows are deleted. Each undo is a new version; the undone one stays in
-    the history.
+    backfill of another date, the daily run of today) committed to them in the meantime. With
+    ``run_id`` (see :func:`replace_date`), the run's own commits are known by it:
+
+    - none since ``version``: the run wrote nothing here, and nothing is done;
+    - all of them: the table is restored to ``version``, a change of its log alone (it needs no
+      room for data: a run that failed for want of it can still be put back). A commit of another
+      job that lands between the history read and the restore would be undone with it: the
+      restore's commit tells, and a :class:`ConcurrentUndoError` names the versions;
+    - some: ``day``'s rows as of ``version`` are written back over the date (``replaceWhere``,
+      tagged ``<run_id> undo``), which leaves every other date as it is.
+
+    Without ``run_id`` the date is written back whenever the table changed. When there was no
+    table at ``version`` (``None``), the ``day`` rows are deleted. Each undo is a new version; the
+    undone ones stay in the history.
 
     Parameters
     ----------
@@ -66,27 +77,40 @@ def undo_date(spark: SparkSession, path: str, version: Optional[int], day: dt.da
     partition_column
         The table's date partition column.
     run_id
-        The run's id, as given to :func:`replace_date`; without it, the date is always rewritten.
+        The run's id, as given to :func:`replace_date`.
+
+    Raises
+    ------
+    ConcurrentUndoError
+        When the restore undid a commit of another job too.
     """
     if not DeltaTable.isDeltaTable(spark, path):
         return
     table, predicate = DeltaTable.forPath(spark, path), _day_predicate(day, partition_column)
+    since = table.history().where(f"version > {-1 if version is None else int(version)}").select(
+        "version", "userMetadata").collect()
+    own = [row for row in since if run_id is None or row.userMetadata == run_id]
+    if not own:
+        return
     if version is None:
         table.delete(predicate)
-        return
-    since = table.history().where(f"version > {int(version)}").select("userMetadata").collect()
-    if not since:
-        return
-    if run_id is not None and all(row[0] == run_id for row in since):
+    elif len(own) == len(since) and run_id is not None:
+        latest = max(row.version for row in since)
         table.restoreToVersion(version)
+        restore = table.history(1).select("version", "readVersion").first()
+        if restore.readVersion != latest:
+            raise ConcurrentUndoError(
+                f"{path}: restored to version {version} from version {restore.readVersion}, but the run's last "
+                f"commit was version {latest}: versions {latest + 1} to {restore.readVersion} of another job were "
+                f"undone too (the restore is version {restore.version}; DESCRIBE HISTORY shows them)")
     else:
         earlier = spark.read.format("delta").option("versionAsOf", version).load(path).where(predicate)
-        replace_date(earlier, path, day, partition_column, run_id)
+        replace_date(earlier, path, day, partition_column, None if run_id is None else f"{run_id} undo")
 
 
 def read_date(spark: SparkSession, path: str, day: dt.date, partition_column: str = DATE_COLUMN) -> DataFrame:
     """The ``day`` partition of the Delta table at ``path``."""
-    return spark.read.format("delta").load(path).where(f"{partition_column} = DATE'{day.isoformat()}'")
+    return spark.read.format("delta").load(path).where(_day_predicate(day, partition_column))
 
 
 def write_text_files(lines: DataFrame, path: str, compression: str, files: int, per_hour: bool = True) -> None:

@@ -36,4 +36,4 @@ def test_written_tables_that_disagree_fail_and_are_put_back(change):
         check_conservation("cdr", dataclasses.replace(WRITTEN, **change))
     (name, value), = change.items()
     assert f"{name}={value}" in str(raised.value)
-    assert str(raised.value).endswith("(silver and quarantine are put back as they were)")
+    assert str(raised.value).endswith("(the date is put back in silver and quarantine as it was)")

@@ -124,7 +124,23 @@ def test_undo_date_keeps_another_jobs_commits_to_other_dates(spark, tmp_path):
     undo_date(spark, path, before, DAY1, run_id="backfill")
     assert_rows(read_date(spark, path, DAY1), day1)
     assert_rows(read_date(spark, path, DAY2), today)
-    assert last_operation(spark, path) == ("WRITE", "backfill")   # DAY1 written back, not a restore
+    assert last_operation(spark, path) == ("WRITE", "backfill undo")   # DAY1 written back, not a restore
+
+
+def test_undo_date_of_a_run_that_wrote_nothing_leaves_the_table_as_it_is(spark, tmp_path):
+    """The run failed before its write; meanwhile another job wrote the table (and, in the second
+    table, created it): there is nothing of the run's to take back."""
+    path = str(tmp_path / "dated")
+    replace_date(spark.createDataFrame([(DAY1, "A", 1)], DATED), path, DAY1, run_id="earlier")
+    before = table_version(spark, path)
+    replace_date(spark.createDataFrame([(DAY1, "A", 2)], DATED), path, DAY1, run_id="another")
+    undo_date(spark, path, before, DAY1, run_id="failed")
+    assert table_version(spark, path) == before + 1
+    assert read_date(spark, path, DAY1).first().calls == 2
+    created = str(tmp_path / "created")
+    replace_date(spark.createDataFrame([(DAY1, "A", 3)], DATED), created, DAY1, run_id="another")
+    undo_date(spark, created, None, DAY1, run_id="failed")
+    assert read_date(spark, created, DAY1).count() == 1
 
 
 def test_undo_date_without_a_run_id_writes_the_date_back(spark, tmp_path):

@@ -45,14 +45,13 @@ def source_of(file: Column, pattern: Optional[str] = None) -> Column:
     Returns
     -------
     Column
-        The group's text; the path itself where ``pattern`` is None, does not match or matches
-        an empty group (a file no pattern describes stays apart from every other); null for a
-        null path.
+        The group's text, or the path itself when ``pattern`` is None; null where the pattern
+        does not match or matches an empty group (a file it does not name), and for a null path.
     """
     if pattern is None:
         return file
     found = F.regexp_extract(file, pattern, 1)
-    return F.when(found != "", found).otherwise(file)
+    return F.when(found != "", found)
 
 
 def split_fields(text: Column, delimiter: str) -> Column:

@@ -106,8 +106,8 @@ class HourlyCompleteness(Rule):
     """Every source delivered rows in every hour of the day: the classic missing-file incident.
 
     The source of a row is ``source_column`` (with ``source_pattern``, its first group: the
-    switch or probe in a file path; a path it does not match is a source of its own, so a pattern
-    that misses the feed's files fails the rule); its hour is ``hour_column`` (an hour number, or a
+    switch or probe in a file path; rows of a file whose path it does not name are counted and
+    reported, not taken for a source); its hour is ``hour_column`` (an hour number, or a
     timestamp's hour, in ``time_zone`` when set). Sources are those seen today or in the last
     :data:`SOURCE_MEMORY_DAYS` days of history (a source silent all day misses 24 hours). With
     ``time_zone``, an hour skipped by a DST change is not expected. Hours are numbers: on the day
@@ -130,6 +130,7 @@ class HourlyCompleteness(Rule):
         return f"__hour_{self.name}"
 
     def prepare(self, df: DataFrame, references: Mapping[str, DataFrame]) -> DataFrame:
+        # null for a file whose path the pattern does not name: counted apart, not a source
         source = source_of(F.col(self.settings.source_column).cast("string"), self.settings.source_pattern or None)
         hour = F.col(self.settings.hour_column)
         data_type = df.schema[self.settings.hour_column].dataType
@@ -141,8 +142,11 @@ class HourlyCompleteness(Rule):
         return df.withColumns({self._source(): source, self._hour(): hour.cast("int")})
 
     def metrics(self) -> Dict[str, Column]:
-        pair = F.struct(F.col(self._source()).alias("source"), F.col(self._hour()).alias("hour"))
-        return {"pairs": F.collect_set(F.when(in_table() & F.col(self._hour()).isNotNull(), pair))}
+        source = F.col(self._source())
+        pair = F.struct(source.alias("source"), F.col(self._hour()).alias("hour"))
+        unnamed = source.isNull() & F.col(self.settings.source_column).isNotNull()
+        return {"pairs": F.collect_set(F.when(in_table() & source.isNotNull() & F.col(self._hour()).isNotNull(), pair)),
+                "unnamed": F.count(F.when(in_table() & unnamed, 1))}
 
     def expected_hours(self) -> List[int]:
         """Hours of the run date's day (in ``time_zone``: without the hour a DST change skips)."""
@@ -170,7 +174,8 @@ class HourlyCompleteness(Rule):
         missing = {source: [h for h in hours if h not in got] for source, got in sorted(seen.items())}
         missing = {source: gap for source, gap in missing.items() if gap}
         count = sum(len(gap) for gap in missing.values())
-        recorded = {self.metric("missing"): float(count)}
+        unnamed = values["unnamed"] or 0
+        recorded = {self.metric("missing"): float(count), self.metric("unnamed_rows"): float(unnamed)}
         recorded.update({self.metric(f"source.{s}.hours"): float(len(h)) for s, h in seen.items()})
         expected = f"missing (source, hour) <= {allowed}"
         if not seen:
@@ -181,8 +186,10 @@ class HourlyCompleteness(Rule):
             message = f"{count} (source, hour) missing: {message}"
         else:
             message = f"{len(seen)} sources, every one in each of the {len(hours)} hours"
+        if unnamed:
+            message += f"; {fmt(unnamed)} rows come from files whose path names no source (source_pattern)"
         return Verdict(status, float(count), expected, message, band=(None, float(allowed)), recorded=recorded,
-                       details={"missing": missing, "sources": sorted(seen)})
+                       details={"missing": missing, "sources": sorted(seen), "unnamed_rows": unnamed})
 
 
 def _hours_text(gap: List[int], day_hours: int) -> str:

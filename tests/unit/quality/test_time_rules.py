@@ -109,17 +109,18 @@ def test_a_timestamp_hour_column_is_read_in_the_rules_time_zone(spark, check):
     assert v["files"].details["missing"] == {"probe01": [14]}    # 12:30 UTC is 14:30 in Paris (UTC+2)
 
 
-def test_a_file_the_source_pattern_does_not_name_is_a_source_of_its_own(spark, check):
-    """A pattern that misses some files (a vendor's new file names) fails the rule instead of
-    counting those files as one source that delivered every hour."""
+def test_rows_of_files_the_source_pattern_does_not_name_are_counted_not_taken_for_sources(spark, check):
+    """A stray file (or a vendor's new file names) is reported; it does not become a source the
+    history would then expect every day."""
     pairs = [("probe01", h) for h in range(24)]
-    unnamed = spark.createDataFrame([(f"/raw/cdr/event_date=2026-11-21/MSC7_{h:02d}00.csv.gz", h) for h in range(24)],
+    unnamed = spark.createDataFrame([(f"/raw/cdr/event_date=2026-11-21/MSC7_{h:02d}00.csv.gz", h) for h in (3, 4)] * 2,
                                     "_source_file string, local_hour int")
     _, v = check(hourly(spark, pairs).unionByName(unnamed), files=RULE)
-    assert v["files"].status == FAILED
-    missing = v["files"].details["missing"]
-    assert len(missing) == 24 and all(len(hours) == 23 for hours in missing.values())
-    assert "probe01" not in missing
+    assert v["files"].status == PASSED
+    assert v["files"].details["sources"] == ["probe01"] and v["files"].details["unnamed_rows"] == 4
+    assert "4 rows come from files whose path names no source" in v["files"].message
+    assert v["files"].recorded["files:unnamed_rows"] == 4
+    assert [m for m in v["files"].recorded if m.startswith("files:source.")] == ["files:source.probe01.hours"]
 
 
 def test_no_source_at_all_is_no_data(spark, check):
