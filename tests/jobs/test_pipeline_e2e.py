@@ -195,7 +195,7 @@ def test_valid_cdrs_are_the_generators_clean_values(spark, pipeline):
     root, _ = pipeline
     key = KEY.encode()
     merged, kept = bursts(spark, root)
-    assert kept, "the day holds bursts of SMS in one probe's file, so silver is seen to keep them"
+    assert kept, "the day holds bursts of SMS in one probe's records, so silver is seen to keep them"
     truth = clean_cdrs(spark, root).where(~F.col("record_id").isin(*merged) if merged else F.lit(True))
     expected = truth.select(
         "record_id", "record_type", F.col("start_time_utc").alias("start_time"), "local_hour", "duration_s",
