@@ -4,37 +4,25 @@ messages even when an hour's end splits it between two of its files, and only an
 records repeat it."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from jobs.cleanse import CLASSIFY_SETTINGS, KIND, classified
-from jobs.runtime.config import load_config
 from jobs.runtime.session import sql_settings
-from tests.conftest import LOCAL_CONF
+from tests.jobs.cdr_bronze import FEED, GOOD, SCHEMA, bronze_row
 from transformations.cleansing.duplicates import DUPLICATE_OF
-from transformations.ingestion.bronze import (EXPECTED_FIELD_COUNT, FIELD_COUNT, FILE_PROBLEM, INGEST_TIME, LINE,
-                                              RUN_ID, SOURCE_FILE)
 
 KEY = b"dedup-test-key-0123456789abcdef"
-FEED = load_config(str(LOCAL_CONF)).feeds["cdr"]
 DAY = "file:/data/raw/cdr/event_date=2026-11-21"
 
 
 def record(record_id: str, start: str, file: str):
     """A clean SMS from one subscriber to one contact, as ingest lands it from ``file``."""
-    fields = [record_id, "SMS", f"2026-11-21 {start}", "0", "0612345678", "+33698765432", "208011234567890",
-              "490154203237518", "208-01-100-5", "0", "0", "16", "N", "Prépayé"]
-    return tuple(fields) + (";".join(fields), len(fields), len(fields), None, f"{DAY}/{file}", "ingest-1",
-                            dt.datetime(2026, 11, 21, 23), dt.date(2026, 11, 21))
+    return bronze_row([record_id, "SMS", f"2026-11-21 {start}", "0", *GOOD[4:]], f"{DAY}/{file}")
 
 
 @pytest.fixture(scope="module")
 def kinds(spark):
     """Each record's (kind, survivor) after cleanse's classification, by record id."""
-    schema = ", ".join(f"`{c}` string" for c in FEED.fields) + (
-        f", {LINE} string, {FIELD_COUNT} int, {EXPECTED_FIELD_COUNT} int, {FILE_PROBLEM} string, "
-        f"{SOURCE_FILE} string, {RUN_ID} string, {INGEST_TIME} timestamp, event_date date")
     # 14:59:58 and 15:00:01 local: probe01's burst lands in its files of hours 14 and 15; probe02
     # saw the same two messages; a file no source pattern describes is a source of its own.
     rows = [record("a1", "14:59:58", "hour=14/source=probe01/part-0.txt.gz"),
@@ -42,7 +30,7 @@ def kinds(spark):
             record("b1", "14:59:58", "hour=14/source=probe02/part-0.txt.gz"),
             record("b2", "15:00:01", "hour=15/source=probe02/part-0.txt.gz"),
             record("c1", "15:00:02", "late-delivery.txt.gz")]
-    bronze = spark.createDataFrame(rows, schema)
+    bronze = spark.createDataFrame(rows, SCHEMA)
     with sql_settings(spark, CLASSIFY_SETTINGS):      # as the job plans it
         out = bronze.transform(classified(FEED, KEY)).select("record_id", KIND, DUPLICATE_OF).collect()
     return {r.record_id: (r[KIND], r[DUPLICATE_OF]) for r in out}

@@ -2,40 +2,20 @@
 clear, even when a broken line has shifted one into another field."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from jobs.cleanse import CLASSIFY_SETTINGS, classified, quarantine_rows
-from jobs.runtime.config import load_config
 from jobs.runtime.session import sql_settings
-from tests.conftest import LOCAL_CONF
-from transformations.ingestion.bronze import (EXPECTED_FIELD_COUNT, FIELD_COUNT, FILE_PROBLEM, INGEST_TIME, LINE,
-                                              RUN_ID, SOURCE_FILE)
+from tests.jobs.cdr_bronze import CALLED, CALLING, FEED, GOOD, IMEI, IMSI, SCHEMA, bronze_row
 
 KEY = b"quarantine-test-key-0123456789ab"
-FEED = load_config(str(LOCAL_CONF)).feeds["cdr"]
-CALLING, CALLED, IMSI, IMEI = "0612345678", "+33698765432", "208011234567890", "490154203237518"
-GOOD = ["2026112100000001", "VOICE", "2026-11-21 10:00:00", "60", CALLING, CALLED, IMSI, IMEI, "208-01-100-5",
-        "0", "0", "16", "N", "Prépayé"]
-
-
-def bronze_row(fields, expected=len(GOOD)):
-    """A bronze row as ingest lands it: the line's fields by position, null past its end."""
-    values = (list(fields) + [None] * len(GOOD))[:len(GOOD)]
-    line = ";".join(fields)
-    return tuple(values) + (line, len(fields), expected, None, "file:/raw/x.gz", "ingest-1",
-                            dt.datetime(2026, 11, 21, 1), dt.date(2026, 11, 21))
 
 
 @pytest.fixture(scope="module")
 def quarantined(spark):
-    schema = ", ".join(f"`{c}` string" for c in FEED.fields) + (
-        f", {LINE} string, {FIELD_COUNT} int, {EXPECTED_FIELD_COUNT} int, {FILE_PROBLEM} string, "
-        f"{SOURCE_FILE} string, {RUN_ID} string, {INGEST_TIME} timestamp, event_date date")
     shifted = GOOD[:1] + GOOD[2:]                      # record_type missing: the MSISDN lands in duration_s
     bad_duration = GOOD[:3] + ["abc"] + GOOD[4:]
-    bronze = spark.createDataFrame([bronze_row(shifted), bronze_row(bad_duration)], schema)
+    bronze = spark.createDataFrame([bronze_row(shifted), bronze_row(bad_duration)], SCHEMA)
     with sql_settings(spark, CLASSIFY_SETTINGS):      # as the job plans it
         rows = quarantine_rows(bronze.transform(classified(FEED, KEY)), FEED, "cleanse-1").collect()
     return {tuple(r.reasons): r.asDict() for r in rows}
