@@ -143,9 +143,10 @@ def classified(feed: Feed, key: bytes):
         pseudonyms.update({raw(name): F.when(kept, hmac_sha256_with_pads(raw(name), pads)) for name in identifiers})
         pseudonyms.update({f"{raw(name)}_shape": F.when(kept, masked_digits(F.col(raw(name)))) for name in identifiers})
         # A line split into the wrong number of fields has its values shifted: an identifier can sit
-        # in any other field. Those fields keep their shape only, as the raw line does.
+        # in any other field. Those fields keep their shape only, as the raw line does. Only the
+        # quarantine keeps raw values: a valid row's are null, so the cached rows do not carry them.
         structural = reduce(or_, [F.array_contains(F.col(REASONS), reason) for reason in STRUCTURAL])
-        pseudonyms.update({raw(name): F.when(structural, masked_digits(F.col(raw(name)))).otherwise(F.col(raw(name)))
+        pseudonyms.update({raw(name): F.when(structural, masked_digits(F.col(raw(name)))).when(kept, F.col(raw(name)))
                            for name in feed.fields if name not in identifiers})
         return df.withColumns(pseudonyms)
     return step
