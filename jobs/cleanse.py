@@ -36,7 +36,7 @@ from jobs.runtime.job import JobContext, JobResult, run_job
 from jobs.runtime.keys import load_pseudonym_key
 from jobs.runtime.reports import write_json_report
 from jobs.runtime.session import sql_settings
-from jobs.runtime.tables import read_date, replace_date, table_version, undo_date
+from jobs.runtime.tables import ConcurrentUndoError, read_date, replace_date, table_version, undo_date
 from transformations.cleansing.duplicates import mark_probe_duplicates
 from transformations.cleansing.pseudonymise import hidden_hmac_pads, hmac_sha256_with_pads
 from transformations.cleansing.reasons import REASONS, is_quarantined
@@ -174,9 +174,9 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> Feed
 
     The figures are checked against bronze before anything is written, and the written tables
     against the figures after: when those disagree, or a write fails, the run date of both tables
-    is put back as it was before the run (a new Delta version each; other dates, which another job
-    may have written meanwhile, stay as they are: :func:`jobs.runtime.tables.undo_date`), so no
-    half-done date is left published.
+    is put back as it was before the run (a new Delta version of each table the run wrote; other
+    dates, which another job may have written meanwhile, stay as they are:
+    :func:`jobs.runtime.tables.undo_date`), so no half-done date is left published.
     """
     spark, day = ctx.spark, ctx.run_date
     outcome = FeedCleanse(feed=name, silver=zone_path(ctx, "silver", name),
@@ -210,6 +210,8 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> Feed
         for path, version in versions.items():
             try:
                 undo_date(spark, path, version, day, run_id=ctx.run_id)
+            except ConcurrentUndoError as error:
+                ctx.log.error(f"{name}: {day} is put back, but another job's commit may be undone: {error}")
             except Exception as error:  # noqa: BLE001 - the first error is the one to raise
                 ctx.log.error(f"{name}: could not put {day} of {path} back as of version {version}: {error}")
         raise

@@ -50,19 +50,21 @@ def undo_date(spark: SparkSession, path: str, version: Optional[int], day: dt.da
 
     Only ``day`` is put back: the other dates stay as they are now, whatever another job (a
     backfill of another date, the daily run of today) committed to them in the meantime. With
-    ``run_id`` (see :func:`replace_date`), the run's own commits are known by it:
+    ``run_id`` (see :func:`replace_date`), the run's own commits are known by it, and the date is
+    put back as it was just before the first of them:
 
-    - none since ``version``: the run wrote nothing here, and nothing is done;
-    - all of them: the table is restored to ``version``, a change of its log alone (it needs no
-      room for data: a run that failed for want of it can still be put back). A commit of another
-      job that lands between the history read and the restore would be undone with it: the
-      restore's commit tells, and a :class:`ConcurrentUndoError` names the versions;
-    - some: ``day``'s rows as of ``version`` are written back over the date (``replaceWhere``,
+    - no commit of the run since ``version``: it wrote nothing here, and nothing is done (no new
+      version);
+    - only the run's commits since its first: the table is restored to the version before it, a
+      change of its log alone (it needs no room for data: a run that failed for want of it can
+      still be put back). A commit of another job that lands between the history read and the
+      restore would be undone with it: the restore's commit tells, and a
+      :class:`ConcurrentUndoError` says so;
+    - otherwise: ``day``'s rows of that version are written back over the date (``replaceWhere``,
       tagged ``<run_id> undo``), which leaves every other date as it is.
 
-    Without ``run_id`` the date is written back whenever the table changed. When there was no
-    table at ``version`` (``None``), the ``day`` rows are deleted. Each undo is a new version; the
-    undone ones stay in the history.
+    Without ``run_id`` every commit since ``version`` counts as the run's. When the run's first
+    commit created the table, the ``day`` rows are deleted. The undone versions stay in the history.
 
     Parameters
     ----------
@@ -82,29 +84,32 @@ def undo_date(spark: SparkSession, path: str, version: Optional[int], day: dt.da
     Raises
     ------
     ConcurrentUndoError
-        When the restore undid a commit of another job too.
+        When another job committed while the restore was made: its commit may be undone too.
     """
     if not DeltaTable.isDeltaTable(spark, path):
         return
     table, predicate = DeltaTable.forPath(spark, path), _day_predicate(day, partition_column)
     since = table.history().where(f"version > {-1 if version is None else int(version)}").select(
         "version", "userMetadata").collect()
-    own = [row for row in since if run_id is None or row.userMetadata == run_id]
+    own = [row.version for row in since if run_id is None or row.userMetadata == run_id]
     if not own:
         return
-    if version is None:
+    # the table as it was just before the run's first commit (another job may have written since ``version``)
+    base = min(own) - 1
+    if base < 0:
         table.delete(predicate)
-    elif len(own) == len(since) and run_id is not None:
-        latest = max(row.version for row in since)
-        table.restoreToVersion(version)
-        restore = table.history(1).select("version", "readVersion").first()
-        if restore.readVersion != latest:
+    elif run_id is not None and all(row.userMetadata == run_id for row in since if row.version > base):
+        latest = max(own)
+        table.restoreToVersion(base)
+        after = table.history().where(f"version > {latest}").orderBy("version").select(
+            "version", "operation", "readVersion").first()
+        if after is None or after.operation != "RESTORE" or after.readVersion != latest:
             raise ConcurrentUndoError(
-                f"{path}: restored to version {version} from version {restore.readVersion}, but the run's last "
-                f"commit was version {latest}: versions {latest + 1} to {restore.readVersion} of another job were "
-                f"undone too (the restore is version {restore.version}; DESCRIBE HISTORY shows them)")
+                f"{path}: another job committed right after version {latest}, the run's last, while the run's "
+                f"date was put back by restoring version {base}: the restore may have undone that job's "
+                f"commit too; DESCRIBE HISTORY shows the versions after {latest}")
     else:
-        earlier = spark.read.format("delta").option("versionAsOf", version).load(path).where(predicate)
+        earlier = spark.read.format("delta").option("versionAsOf", base).load(path).where(predicate)
         replace_date(earlier, path, day, partition_column, None if run_id is None else f"{run_id} undo")
 
 

@@ -10,7 +10,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import types as T
 
 from jobs.runtime.jars import DELTA_CATALOG, DELTA_EXTENSION
-from jobs.runtime.tables import read_date, replace_date, table_version, undo_date
+from jobs.runtime.tables import ConcurrentUndoError, read_date, replace_date, table_version, undo_date
 
 SCHEMA = T.StructType([
     T.StructField("msisdn", T.StringType(), False),
@@ -125,6 +125,24 @@ def test_undo_date_keeps_another_jobs_commits_to_other_dates(spark, tmp_path):
     assert_rows(read_date(spark, path, DAY1), day1)
     assert_rows(read_date(spark, path, DAY2), today)
     assert last_operation(spark, path) == ("WRITE", "backfill undo")   # DAY1 written back, not a restore
+
+
+def test_a_commit_landing_while_the_run_is_restored_is_named(spark, tmp_path, monkeypatch):
+    """Another job commits between the undo's history read and its restore: the restore's commit
+    shows it, and the undo says so instead of passing in silence."""
+    path = str(tmp_path / "dated")
+    replace_date(spark.createDataFrame([(DAY1, "A", 1)], DATED), path, DAY1, run_id="earlier")
+    before = table_version(spark, path)
+    replace_date(spark.createDataFrame([(DAY1, "A", 7)], DATED), path, DAY1, run_id="failed")
+    restore = DeltaTable.restoreToVersion
+
+    def restore_after_another_commit(table, version):
+        replace_date(spark.createDataFrame([(DAY2, "B", 2)], DATED), path, DAY2, run_id="today")
+        return restore(table, version)
+
+    monkeypatch.setattr(DeltaTable, "restoreToVersion", restore_after_another_commit)
+    with pytest.raises(ConcurrentUndoError, match=f"another job committed right after version {before + 1}"):
+        undo_date(spark, path, before, DAY1, run_id="failed")
 
 
 def test_undo_date_of_a_run_that_wrote_nothing_leaves_the_table_as_it_is(spark, tmp_path):
