@@ -173,8 +173,9 @@ class Dedup:
     tolerance_s: float
     survivor: str                    # the smallest value of this column survives
     # A probe writes an event once: the other records of the survivor's source (``feeds.<feed>.
-    # source_pattern``; without it, the survivor's file) are events of their own (a burst of SMS to
-    # one contact, across an hour's two files too); other sources' records repeat them.
+    # source_pattern``; a file it does not name, or every file without one, is a source of its own)
+    # are events of their own (a burst of SMS to one contact, across an hour's two files too);
+    # other sources' records repeat them.
     same_source_distinct: bool = False
 
 

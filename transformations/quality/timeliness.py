@@ -175,9 +175,13 @@ class HourlyCompleteness(Rule):
         missing = {source: gap for source, gap in missing.items() if gap}
         count = sum(len(gap) for gap in missing.values())
         unnamed = values["unnamed"] or 0
-        recorded = {self.metric("missing"): float(count), self.metric("unnamed_rows"): float(unnamed)}
+        recorded = {self.metric("missing"): float(count)}
         recorded.update({self.metric(f"source.{s}.hours"): float(len(h)) for s, h in seen.items()})
         expected = f"missing (source, hour) <= {allowed}"
+        unnamed_text = f"{fmt(unnamed)} rows come from files whose path names no source (source_pattern)"
+        if not seen and unnamed:     # the pattern names none of today's files: nothing can be checked
+            return Verdict(FAILED, None, expected, f"no source seen: {unnamed_text}", recorded=recorded,
+                           details={"missing": {}, "sources": [], "unnamed_rows": unnamed})
         if not seen:
             return Verdict(NO_DATA, None, expected, "no source seen today nor in the last days", recorded=recorded)
         status = PASSED if count <= allowed else FAILED
@@ -187,7 +191,7 @@ class HourlyCompleteness(Rule):
         else:
             message = f"{len(seen)} sources, every one in each of the {len(hours)} hours"
         if unnamed:
-            message += f"; {fmt(unnamed)} rows come from files whose path names no source (source_pattern)"
+            message += f"; {unnamed_text}"
         return Verdict(status, float(count), expected, message, band=(None, float(allowed)), recorded=recorded,
                        details={"missing": missing, "sources": sorted(seen), "unnamed_rows": unnamed})
 

@@ -119,8 +119,11 @@ def test_rows_of_files_the_source_pattern_does_not_name_are_counted_not_taken_fo
     assert v["files"].status == PASSED
     assert v["files"].details["sources"] == ["probe01"] and v["files"].details["unnamed_rows"] == 4
     assert "4 rows come from files whose path names no source" in v["files"].message
-    assert v["files"].recorded["files:unnamed_rows"] == 4
     assert [m for m in v["files"].recorded if m.startswith("files:source.")] == ["files:source.probe01.hours"]
+    # a pattern that names none of the day's files (a vendor renamed them all) fails the rule
+    _, v = check(unnamed, files=RULE)
+    assert v["files"].status == FAILED
+    assert v["files"].message == "no source seen: 4 rows come from files whose path names no source (source_pattern)"
 
 
 def test_no_source_at_all_is_no_data(spark, check):
