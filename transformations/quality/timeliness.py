@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 from zoneinfo import ZoneInfo
 
 from pyspark.sql import Column, DataFrame
@@ -29,6 +29,15 @@ def epoch_seconds(df: DataFrame, column: str, time_zone: Optional[str] = None) -
     if isinstance(data_type, (T.TimestampType, T.TimestampNTZType)):
         return F.unix_micros(F.col(column).cast("timestamp")) / 1_000_000
     raise TypeError(f"{column} must be a timestamp or a date, not {data_type.simpleString()}")
+
+
+class DayHour(NamedTuple):
+    """One hour of the run date's day: ``number``, the rule's key for it (hours since local
+    midnight, or the hour number); ``hour``, its local hour; ``label``, as messages name it."""
+
+    number: int
+    hour: int
+    label: str
 
 
 def _day_text(rule: Rule) -> str:
@@ -107,18 +116,29 @@ class HourlyCompleteness(Rule):
 
     The source of a row is ``source_column`` (with ``source_pattern``, its first group: the
     switch or probe in a file path; rows of a file whose path it does not name are counted and
-    reported, not taken for a source); its hour is ``hour_column`` (an hour number, or a
-    timestamp's hour, in ``time_zone`` when set). Sources are those seen today or in the last
-    :data:`SOURCE_MEMORY_DAYS` days of history (a source silent all day misses 24 hours). With
-    ``time_zone``, an hour skipped by a DST change is not expected. Hours are numbers: on the day
-    a DST change repeats an hour, its two occurrences count as one. More than ``max_missing`` (default 0) missing
-    (source, hour) pairs fail.
+    reported, not taken for a source). Sources are those seen today or in the last
+    :data:`SOURCE_MEMORY_DAYS` days of history (a source silent all day misses every hour).
 
-    The pass collects the set of (source, hour) pairs seen: at most sources x 24 entries, so the
+    The hour of a row is ``hour_column``:
+
+    - a timestamp: the hour of the run date's day it falls in, in ``time_zone`` (UTC when None).
+      The day has 23, 24 or 25 hours: on the day a DST change repeats an hour (02:00-03:00 twice in
+      Paris in October), each of its two occurrences is expected, and a missing one is named with
+      its UTC offset. Rows outside the day belong to no hour (a late record does not fill a gap).
+    - an hour number (or a wall-clock timestamp without time zone): hours 0-23, without the hour
+      a DST change skips in ``time_zone``. A repeated hour's two occurrences are one number, so
+      they count as one: prefer the event's timestamp.
+
+    More than ``max_missing`` (default 0) missing (source, hour) pairs fail. The details list each
+    source's missing hours as local hour numbers (a repeated hour can appear twice).
+
+    The pass collects the set of (source, hour) pairs seen: at most sources x 25 entries, so the
     source must be a switch or a probe, not a file name.
     """
 
     tracked = "missing"
+    #: whether the hour column is an instant (a timestamp), known once :meth:`prepare` has seen it
+    _instant = False
 
     def columns(self) -> List[str]:
         return [self.settings.hour_column, self.settings.source_column]
@@ -134,10 +154,12 @@ class HourlyCompleteness(Rule):
         source = source_of(F.col(self.settings.source_column).cast("string"), self.settings.source_pattern or None)
         hour = F.col(self.settings.hour_column)
         data_type = df.schema[self.settings.hour_column].dataType
-        if isinstance(data_type, T.TimestampType) and self.settings.time_zone:
-            # the local hour, as the expected hours are (the session's time zone is UTC)
-            hour = F.hour(F.from_utc_timestamp(hour, self.settings.time_zone))
-        elif isinstance(data_type, (T.TimestampType, T.TimestampNTZType)):
+        self._instant = isinstance(data_type, T.TimestampType)
+        if self._instant:
+            # the hour's number in the day: hours since local midnight (the session's zone is UTC)
+            since = F.floor((F.unix_seconds(hour) - F.lit(int(self.scope.midnight(self.settings.time_zone)))) / 3600)
+            hour = F.when(since.between(0, len(self.day_hours()) - 1), since)
+        elif isinstance(data_type, T.TimestampNTZType):
             hour = F.hour(hour)
         return df.withColumns({self._source(): source, self._hour(): hour.cast("int")})
 
@@ -148,16 +170,25 @@ class HourlyCompleteness(Rule):
         return {"pairs": F.collect_set(F.when(in_table() & source.isNotNull() & F.col(self._hour()).isNotNull(), pair)),
                 "unnamed": F.count(F.when(in_table() & unnamed, 1))}
 
-    def expected_hours(self) -> List[int]:
-        """Hours of the run date's day (in ``time_zone``: without the hour a DST change skips)."""
-        if not self.settings.time_zone:
-            return list(range(24))
-        zone, day = ZoneInfo(self.settings.time_zone), self.scope.run_date
+    def day_hours(self) -> List[DayHour]:
+        """The run date's hours, as :class:`DayHour`, in ``time_zone`` (UTC when None).
+
+        For a timestamp hour column, every hour of the day: 23, 24 or 25 on the days of a DST
+        change. For an hour number, 0-23 without the hour a DST change skips.
+        """
+        zone = ZoneInfo(self.settings.time_zone) if self.settings.time_zone else dt.timezone.utc
+        if self._instant:
+            start, end = self.scope.midnight(self.settings.time_zone), self.scope.midnight(self.settings.time_zone, 1)
+            local = [dt.datetime.fromtimestamp(start + 3600 * i, zone) for i in range(round((end - start) / 3600))]
+            repeated = {t.hour for t in local if sum(u.hour == t.hour for u in local) > 1}
+            return [DayHour(i, t.hour, f"{t.hour:02d}" + (f" (UTC{t.isoformat()[-6:]})" if t.hour in repeated else ""))
+                    for i, t in enumerate(local)]
+        day = self.scope.run_date
         hours = []
         for hour in range(24):
             local = dt.datetime(day.year, day.month, day.day, hour, 30, tzinfo=zone)
             if local.astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
-                hours.append(hour)
+                hours.append(DayHour(hour, hour, f"{hour:02d}"))
         return hours
 
     def judge(self, values: Mapping[str, Any], history: History) -> Verdict:
@@ -170,8 +201,8 @@ class HourlyCompleteness(Rule):
         for metric, series in history.with_prefix(prefix).items():
             if metric.endswith(".hours") and any(d >= recent and v for d, v in series):
                 seen.setdefault(metric[len(prefix):-len(".hours")], set())
-        hours = self.expected_hours()
-        missing = {source: [h for h in hours if h not in got] for source, got in sorted(seen.items())}
+        hours = self.day_hours()
+        missing = {source: [h for h in hours if h.number not in got] for source, got in sorted(seen.items())}
         missing = {source: gap for source, gap in missing.items() if gap}
         count = sum(len(gap) for gap in missing.values())
         unnamed = values["unnamed"] or 0
@@ -186,17 +217,18 @@ class HourlyCompleteness(Rule):
             return Verdict(NO_DATA, None, expected, "no source seen today nor in the last days", recorded=recorded)
         status = PASSED if count <= allowed else FAILED
         if missing:
-            message = "; ".join(f"{s}: {_hours_text(gap, len(hours))}" for s, gap in missing.items())
+            message = "; ".join(f"{s}: {_hours_text([h.label for h in gap], len(hours))}" for s, gap in missing.items())
             message = f"{count} (source, hour) missing: {message}"
         else:
             message = f"{len(seen)} sources, every one in each of the {len(hours)} hours"
         if unnamed:
             message += f"; {unnamed_text}"
         return Verdict(status, float(count), expected, message, band=(None, float(allowed)), recorded=recorded,
-                       details={"missing": missing, "sources": sorted(seen), "unnamed_rows": unnamed})
+                       details={"missing": {s: [h.hour for h in gap] for s, gap in missing.items()},
+                                "sources": sorted(seen), "unnamed_rows": unnamed})
 
 
-def _hours_text(gap: List[int], day_hours: int) -> str:
+def _hours_text(gap: List[str], day_hours: int) -> str:
     if len(gap) == day_hours:
         return "nothing all day"
-    return "no rows in hour" + ("s " if len(gap) > 1 else " ") + ", ".join(f"{h:02d}" for h in gap)
+    return "no rows in hour" + ("s " if len(gap) > 1 else " ") + ", ".join(gap)

@@ -109,6 +109,35 @@ def test_a_timestamp_hour_column_is_read_in_the_rules_time_zone(spark, check):
     assert v["files"].details["missing"] == {"probe01": [14]}    # 12:30 UTC is 14:30 in Paris (UTC+2)
 
 
+def test_on_the_25_hour_day_each_occurrence_of_the_repeated_hour_is_expected(spark, check):
+    """25 October 2026 in Paris runs from 22:00 UTC on the 24th to 22:59 UTC: 02:00-03:00 comes
+    twice, at 00:xx UTC (UTC+2) and at 01:xx UTC (UTC+1). A probe whose file of the second one is
+    missing has rows in local hour 2 all the same: read as hour numbers, nothing would be missing."""
+    autumn = dt.date(2026, 10, 25)
+    stamps = [dt.datetime(2026, 10, 24, 22, 30) + dt.timedelta(hours=i) for i in range(25)]
+    df = spark.createDataFrame([("/source=probe01/x.gz", t) for t in stamps], "_source_file string, t timestamp")
+    rule = {**RULE, "hour_column": "t", "time_zone": "Europe/Paris"}
+    _, v = check(df, run_date=autumn, files=rule)
+    assert v["files"].status == PASSED and "each of the 25 hours" in v["files"].message
+    assert v["files"].recorded["files:source.probe01.hours"] == 25
+    second = df.where(F.col("t") != dt.datetime(2026, 10, 25, 1, 30))
+    _, v = check(second, run_date=autumn, files=rule)
+    assert v["files"].status == FAILED and v["files"].details["missing"] == {"probe01": [2]}
+    assert "probe01: no rows in hour 02 (UTC+01:00)" in v["files"].message
+    # the same rows as local hour numbers: the two 02:xx hours are one, and the gap goes unseen
+    numbers = second.select("_source_file", F.hour(F.from_utc_timestamp("t", "Europe/Paris")).alias("local_hour"))
+    _, v = check(numbers, run_date=autumn, files={**RULE, "time_zone": "Europe/Paris"})
+    assert v["files"].status == PASSED
+
+
+def test_rows_outside_the_run_dates_day_fill_no_hour(spark, check):
+    # a record from the day before (a late arrival) at 13:30 does not stand for today's hour 13
+    stamps = [dt.datetime(2026, 11, 21, h, 30) for h in range(24) if h != 13] + [dt.datetime(2026, 11, 20, 13, 30)]
+    df = spark.createDataFrame([("/source=probe01/x.gz", t) for t in stamps], "_source_file string, t timestamp")
+    _, v = check(df, files={**RULE, "hour_column": "t"})
+    assert v["files"].details["missing"] == {"probe01": [13]}
+
+
 def test_rows_of_files_the_source_pattern_does_not_name_are_counted_not_taken_for_sources(spark, check):
     """A stray file (or a vendor's new file names) is reported; it does not become a source the
     history would then expect every day."""
