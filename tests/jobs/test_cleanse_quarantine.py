@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.cleanse import CLASSIFY_SETTINGS, classified, quarantine_rows
+from jobs.cleanse import CLASSIFY_SETTINGS, KIND, classified, quarantine_rows
 from jobs.runtime.session import sql_settings
 from tests.jobs.cdr_bronze import CALLED, CALLING, FEED, GOOD, IMEI, IMSI, SCHEMA, bronze_row
 
@@ -35,3 +35,27 @@ def test_a_well_split_line_keeps_its_raw_values(quarantined):
     assert row["raw_duration_s"] == "abc" and row["raw_cell_id"] == "208-01-100-5"
     assert row["raw_record_type"] == "VOICE" and row["raw_tariff_plan"] == "Prépayé"
     assert CALLING not in repr(row) and IMSI not in repr(row)
+
+
+def test_a_probe_duplicate_keeps_its_raw_values_and_a_valid_row_carries_none(spark):
+    """Only the quarantine keeps raw values: the cached rows of a valid record hold none of them
+    (silver drops them anyway), a second probe's copy keeps them, identifiers pseudonymised."""
+    day = "file:/data/raw/cdr/event_date=2026-11-21"
+    copy = ["2026112100000002"] + GOOD[1:]
+    bronze = spark.createDataFrame([bronze_row(GOOD, f"{day}/hour=10/source=probe01/part-0.txt.gz"),
+                                    bronze_row(copy, f"{day}/hour=10/source=probe02/part-0.txt.gz")], SCHEMA)
+    with sql_settings(spark, CLASSIFY_SETTINGS):      # as the job plans it
+        rows = bronze.transform(classified(FEED, KEY))
+        kept = {r.record_id: r.asDict() for r in rows.collect()}
+        copies = quarantine_rows(rows, FEED, "cleanse-1").collect()
+    survivor, duplicate = kept[GOOD[0]], kept[copy[0]]
+    raw_columns = [c for c in survivor if c.startswith("raw_")]
+    assert len(raw_columns) >= len(FEED.fields)
+    assert (survivor[KIND], duplicate[KIND]) == ("valid", "duplicate")
+    assert {c: survivor[c] for c in raw_columns} == {c: None for c in raw_columns}
+    assert [r.reasons for r in copies] == [["probe_duplicate"]]
+    row = copies[0].asDict()
+    assert row["raw_duration_s"] == "60" and row["raw_tariff_plan"] == "Prépayé"
+    assert row["raw_calling_number_shape"] == "9999999999" and len(row["raw_calling_number"]) == 64
+    for clear in (CALLING, CALLED, IMSI, IMEI):
+        assert clear not in repr(row), clear
