@@ -11,7 +11,8 @@ DATE_COLUMN = "event_date"
 
 
 class ConcurrentUndoError(RuntimeError):
-    """Putting a run's date back undid another job's commit too."""
+    """Putting a run's date back may have undone another job's commit: one landed between
+    reading the history and the restore (detected after the restore, not prevented)."""
 
 
 def replace_date(df: DataFrame, path: str, day: dt.date, partition_column: str = DATE_COLUMN,
