@@ -220,7 +220,8 @@ class HourlyCompleteness(Rule):
             message = "; ".join(f"{s}: {_hours_text([h.label for h in gap], len(hours))}" for s, gap in missing.items())
             message = f"{count} (source, hour) missing: {message}"
         else:
-            message = f"{len(seen)} sources, every one in each of the {len(hours)} hours"
+            message = (f"{len(seen)} sources, every one in each of the {len(hours)} hours" if len(seen) > 1
+                       else f"{next(iter(seen))} in each of the {len(hours)} hours")
         if unnamed:
             message += f"; {unnamed_text}"
         return Verdict(status, float(count), expected, message, band=(None, float(allowed)), recorded=recorded,
