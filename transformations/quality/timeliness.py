@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 from zoneinfo import ZoneInfo
 
@@ -121,13 +122,15 @@ class HourlyCompleteness(Rule):
 
     The hour of a row is ``hour_column``:
 
+    - an hour number (or a wall-clock timestamp without time zone): hours 0-23, without the hour
+      a DST change skips in ``time_zone``. A repeated hour's two occurrences are one number, so
+      they count as one, as a raw directory per hour number (``hour=02``) holds them both.
     - a timestamp: the hour of the run date's day it falls in, in ``time_zone`` (UTC when None).
       The day has 23, 24 or 25 hours: on the day a DST change repeats an hour (02:00-03:00 twice in
       Paris in October), each of its two occurrences is expected, and a missing one is named with
       its UTC offset. Rows outside the day belong to no hour (a late record does not fill a gap).
-    - an hour number (or a wall-clock timestamp without time zone): hours 0-23, without the hour
-      a DST change skips in ``time_zone``. A repeated hour's two occurrences are one number, so
-      they count as one: prefer the event's timestamp.
+      Only for true instants (epoch stamps): a local time printed without an offset reads as the
+      first of the repeated hours, and the second would always be missing.
 
     More than ``max_missing`` (default 0) missing (source, hour) pairs fail. The details list each
     source's missing hours as local hour numbers (a repeated hour can appear twice).
@@ -137,8 +140,8 @@ class HourlyCompleteness(Rule):
     """
 
     tracked = "missing"
-    #: whether the hour column is an instant (a timestamp), known once :meth:`prepare` has seen it
-    _instant = False
+    #: whether the hour column is an instant (a timestamp): known once :meth:`prepare` has seen it
+    _instant: Optional[bool] = None
 
     def columns(self) -> List[str]:
         return [self.settings.hour_column, self.settings.source_column]
@@ -157,8 +160,9 @@ class HourlyCompleteness(Rule):
         self._instant = isinstance(data_type, T.TimestampType)
         if self._instant:
             # the hour's number in the day: hours since local midnight (the session's zone is UTC)
-            since = F.floor((F.unix_seconds(hour) - F.lit(int(self.scope.midnight(self.settings.time_zone)))) / 3600)
-            hour = F.when(since.between(0, len(self.day_hours()) - 1), since)
+            start, end = (int(self.scope.midnight(self.settings.time_zone, days)) for days in (0, 1))
+            seconds = F.unix_seconds(hour)
+            hour = F.when((seconds >= start) & (seconds < end), F.floor((seconds - F.lit(start)) / 3600))
         elif isinstance(data_type, T.TimestampNTZType):
             hour = F.hour(hour)
         return df.withColumns({self._source(): source, self._hour(): hour.cast("int")})
@@ -176,10 +180,13 @@ class HourlyCompleteness(Rule):
         For a timestamp hour column, every hour of the day: 23, 24 or 25 on the days of a DST
         change. For an hour number, 0-23 without the hour a DST change skips.
         """
+        if self._instant is None:
+            raise RuntimeError(f"{self.name}: the day's hours depend on the hour column's type: prepare first")
         zone = ZoneInfo(self.settings.time_zone) if self.settings.time_zone else dt.timezone.utc
         if self._instant:
             start, end = self.scope.midnight(self.settings.time_zone), self.scope.midnight(self.settings.time_zone, 1)
-            local = [dt.datetime.fromtimestamp(start + 3600 * i, zone) for i in range(round((end - start) / 3600))]
+            # (a half-hour DST shift, Lord Howe's, makes a last hour of 30 minutes or 90)
+            local = [dt.datetime.fromtimestamp(start + 3600 * i, zone) for i in range(math.ceil((end - start) / 3600))]
             repeated = {t.hour for t in local if sum(u.hour == t.hour for u in local) > 1}
             return [DayHour(i, t.hour, f"{t.hour:02d}" + (f" (UTC{t.isoformat()[-6:]})" if t.hour in repeated else ""))
                     for i, t in enumerate(local)]

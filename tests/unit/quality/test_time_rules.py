@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from pyspark.sql import functions as F
 
+from jobs.runtime.config import QualityRule
 from transformations.quality.base import FAILED, History, NO_DATA, PASSED
+from transformations.quality.rules import build_rules
 
 from .conftest import RUN_DATE
 
@@ -98,8 +101,8 @@ def test_the_hour_skipped_by_a_dst_change_is_not_expected(spark, check):
 
 
 def test_a_timestamp_hour_column_is_read_in_the_rules_time_zone(spark, check):
-    # 29 March 2026 in Paris runs from 23:00 UTC on the 28th to 21:59 UTC: one record per local
-    # hour. Read in UTC, its hours would be 23 and 0-21, and hour 22 would be missing.
+    # 29 March 2026 in Paris runs from 22:00 UTC on the 28th to 21:59 UTC (23 hours): one record
+    # per local hour. Read as a UTC day, it would miss its first hour and its rows of 22:xx UTC.
     stamps = [dt.datetime(2026, 3, 28, 23, 30) + dt.timedelta(hours=i) for i in range(23)]
     df = spark.createDataFrame([("/source=probe01/x.gz", t) for t in stamps], "_source_file string, t timestamp")
     rule = {**RULE, "hour_column": "t", "time_zone": "Europe/Paris"}
@@ -131,11 +134,28 @@ def test_on_the_25_hour_day_each_occurrence_of_the_repeated_hour_is_expected(spa
 
 
 def test_rows_outside_the_run_dates_day_fill_no_hour(spark, check):
-    # a record from the day before (a late arrival) at 13:30 does not stand for today's hour 13
-    stamps = [dt.datetime(2026, 11, 21, h, 30) for h in range(24) if h != 13] + [dt.datetime(2026, 11, 20, 13, 30)]
+    # a record from the day before (a late arrival) at 13:30 does not stand for today's hour 13;
+    # the day starts at its midnight, included, and ends at the next, excluded
+    stamps = ([dt.datetime(2026, 11, 21, 0, 0)] + [dt.datetime(2026, 11, 21, h, 30) for h in range(1, 23) if h != 13]
+              + [dt.datetime(2026, 11, 20, 13, 30), dt.datetime(2026, 11, 22, 0, 0)])
     df = spark.createDataFrame([("/source=probe01/x.gz", t) for t in stamps], "_source_file string, t timestamp")
     _, v = check(df, files={**RULE, "hour_column": "t"})
-    assert v["files"].details["missing"] == {"probe01": [13]}
+    assert v["files"].details["missing"] == {"probe01": [13, 23]}
+    # in Paris (UTC+1) the same rows are 01:00 to 23:30 and 01:00 the next day: hour 00 is missing
+    _, v = check(df, files={**RULE, "hour_column": "t", "time_zone": "Europe/Paris"})
+    assert v["files"].details["missing"] == {"probe01": [0, 14]}
+
+
+@pytest.mark.parametrize("day, hours", [(dt.date(2026, 4, 5), 25), (dt.date(2026, 10, 4), 24)])
+def test_a_half_hour_dst_shift_leaves_a_short_or_long_last_hour_not_a_lost_half_hour(day, hours):
+    """Lord Howe Island shifts by 30 minutes: its days of change last 24.5 and 23.5 hours."""
+    settings = QualityRule(**{**RULE, "hour_column": "t", "time_zone": "Australia/Lord_Howe"})
+    rule, = build_rules("ds", {"files": settings}, day)
+    with pytest.raises(RuntimeError, match="prepare first"):
+        rule.day_hours()
+    rule._instant = True                         # what prepare finds for a timestamp column
+    assert len(rule.day_hours()) == hours
+    assert rule.day_hours()[-1].hour == 23
 
 
 def test_rows_of_files_the_source_pattern_does_not_name_are_counted_not_taken_for_sources(spark, check):
