@@ -19,9 +19,10 @@ SCHEMA = ", ".join(f"`{c}` string" for c in FEED.fields) + (
     f"{SOURCE_FILE} string, {RUN_ID} string, {INGEST_TIME} timestamp, event_date date")
 
 
-def bronze_row(fields: Sequence[str], file: str = "file:/raw/x.gz", expected: int = len(GOOD)) -> tuple:
-    """A bronze row (:data:`SCHEMA`) of a line of ``fields`` read from ``file``: the fields by
-    position, null past the line's end."""
+def bronze_row(fields: Sequence[str], file: str = "file:/raw/x.gz", expected: int = len(GOOD),
+               day: dt.date = dt.date(2026, 11, 21)) -> tuple:
+    """A bronze row (:data:`SCHEMA`) of a line of ``fields`` read from ``file`` in the raw
+    directory of ``day``: the fields by position, null past the line's end."""
     values = (list(fields) + [None] * len(GOOD))[:len(GOOD)]
     return tuple(values) + (";".join(fields), len(fields), expected, None, file, "ingest-1",
-                            dt.datetime(2026, 11, 21, 1), dt.date(2026, 11, 21))
+                            dt.datetime.combine(day, dt.time(1)), day)
