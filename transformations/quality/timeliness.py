@@ -185,7 +185,7 @@ class HourlyCompleteness(Rule):
         zone = ZoneInfo(self.settings.time_zone) if self.settings.time_zone else dt.timezone.utc
         if self._instant:
             start, end = self.scope.midnight(self.settings.time_zone), self.scope.midnight(self.settings.time_zone, 1)
-            # (a half-hour DST shift, Lord Howe's, makes a last hour of 30 minutes or 90)
+            # (with a half-hour DST shift, Lord Howe's, the day's last hour lasts 30 minutes)
             local = [dt.datetime.fromtimestamp(start + 3600 * i, zone) for i in range(math.ceil((end - start) / 3600))]
             repeated = {t.hour for t in local if sum(u.hour == t.hour for u in local) > 1}
             return [DayHour(i, t.hour, f"{t.hour:02d}" + (f" (UTC{t.isoformat()[-6:]})" if t.hour in repeated else ""))
