@@ -17,7 +17,9 @@ MIN_KEY_BYTES = 16
 def load_pseudonym_key(config: Config) -> bytes:
     """The HMAC key for subscriber identifiers.
 
-    Order: the environment variable ``cleanse.pseudonymisation.key_env``; else the first line of
+    The key is the text of its source without surrounding white space or a byte order mark, the
+    same from either source (so ``export KEY="$(cat key.txt)"`` gives the pseudonyms the key file
+    gives). Order: the environment variable ``cleanse.pseudonymisation.key_env``; else the first line of
     ``key_file``; else, when ``create_missing_key_file`` (local only), a new random key written
     to ``key_file`` (mode 0600) and used from then on, so pseudonyms stay stable across runs.
 
@@ -30,7 +32,7 @@ def load_pseudonym_key(config: Config) -> bytes:
         quote the offending byte, so they are not passed on).
     """
     settings = config.cleanse.pseudonymisation
-    value = os.environ.get(settings.key_env, "")
+    value = _normal_key(os.environ.get(settings.key_env, ""))
     source = f"${settings.key_env}"
     if not value and settings.key_file:
         path = Path(config.resolve(settings.key_file))
@@ -55,12 +57,17 @@ def load_pseudonym_key(config: Config) -> bytes:
     return key
 
 
+def _normal_key(text: str) -> str:
+    """A key's text as used: surrounding white space and a byte order mark removed."""
+    return text.strip().lstrip("\ufeff").strip()
+
+
 def _read_or_create_key_file(path: Path, create_missing: bool) -> str:
     """The key file's first line ("" when it is empty or missing and not to be created); a new
     random key written with mode 0600 when it is missing and ``create_missing``."""
     if path.is_file():
         lines = path.read_text(encoding="utf-8").splitlines()
-        return lines[0].strip() if lines else ""
+        return _normal_key(lines[0]) if lines else ""
     if not create_missing:
         return ""
     path.parent.mkdir(parents=True, exist_ok=True)

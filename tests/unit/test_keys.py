@@ -80,3 +80,16 @@ def test_a_key_file_that_cannot_be_read_or_created_is_a_config_error(tmp_path, m
     (tmp_path / "k" / "key").mkdir(parents=True)     # a directory where the key file should be
     with pytest.raises(ConfigError, match=r"cannot read or create the key file .*/k/key: File exists"):
         load_pseudonym_key(local(tmp_path))
+
+
+@pytest.mark.parametrize("written", ["\ufeffsame-key-in-both-places-01\n", "  same-key-in-both-places-01 \r\n"])
+def test_the_environment_and_the_key_file_give_the_same_key_for_the_same_text(tmp_path, monkeypatch, written):
+    """A key moved from its file into the environment (``export KEY="$(cat key)"`` keeps a BOM
+    and inner spaces, a secret store may keep the line break) must give the same pseudonyms."""
+    key_file = tmp_path / "k" / "key"
+    key_file.parent.mkdir()
+    key_file.write_text(written, encoding="utf-8", newline="")
+    monkeypatch.delenv(ENV, raising=False)
+    from_file = load_pseudonym_key(local(tmp_path))
+    monkeypatch.setenv(ENV, written)
+    assert load_pseudonym_key(local(tmp_path)) == from_file == b"same-key-in-both-places-01"
