@@ -51,8 +51,10 @@ class FeedIngest:
 
     @property
     def warnings(self) -> List[str]:
-        """The feed's own warnings (its files' are theirs): a day without a single file."""
-        return [] if self.files else [f"no raw file in {self.directory}: the date's bronze rows are none"]
+        """The feed's own warnings (its files' are theirs): a day without a single file to read."""
+        if any(not p.hidden for p in self.files):
+            return []
+        return [f"no raw file in {self.directory}: the date's bronze rows are none"]
 
     @property
     def record_count(self) -> int:
@@ -77,6 +79,9 @@ def raw_directory(ctx: JobContext, feed: Feed) -> str:
 
 def probe(ctx: JobContext, raw: rawfiles.RawFile, feed: Feed) -> FileProfile:
     """Read a file's first line and check it against the feed's layout."""
+    if raw.hidden:
+        return FileProfile(path=raw.path, size=raw.size, uri=raw.uri, read=False, hidden=True,
+                           warnings=[rawfiles.hidden_warning(raw.hidden)])
     unsupported = rawfiles.unsupported_name(raw.path, ctx.config.ingest.file_suffixes)
     if unsupported:
         return FileProfile(path=raw.path, size=raw.size, uri=raw.uri, read=False, problem=unsupported)
@@ -91,8 +96,8 @@ def probe(ctx: JobContext, raw: rawfiles.RawFile, feed: Feed) -> FileProfile:
 def read_lines(ctx: JobContext, profiles: List[FileProfile]) -> DataFrame:
     """All lines of the readable files; files known to be damaged are read up to the damage."""
     spark = ctx.spark
-    intact = [p.path for p in profiles if p.read and not p.salvaged]
-    damaged = [p.path for p in profiles if p.read and p.salvaged]
+    intact = [rawfiles.glob_escaped(p.path) for p in profiles if p.read and not p.salvaged]
+    damaged = [rawfiles.glob_escaped(p.path) for p in profiles if p.read and p.salvaged]
     parts = []
     if intact:
         parts.append(spark.read.text(intact))

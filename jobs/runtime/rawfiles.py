@@ -17,17 +17,21 @@ from transformations.ingestion.charsets import decoded_header
 # Delimiters a misconfigured export commonly uses instead of the declared one.
 COMMON_DELIMITERS = (";", ",", "\t", "|")
 MAX_HEADER_BYTES = 1 << 20
+MAX_LEADING_BLANK_LINES = 100     # before the header; the lines themselves are landed (cleanse quarantines them)
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
 class RawFile:
     """One file of a feed's date directory: ``path`` as Hadoop prints it (what readers take),
-    ``uri`` as Spark's ``_metadata.file_path`` spells it (escaped), ``size`` in bytes."""
+    ``uri`` as Spark's ``_metadata.file_path`` spells it (escaped), ``size`` in bytes;
+    ``hidden`` is the part of its path below the directory that hides it (``_temporary``,
+    ``.upload.csv``), or ``None``."""
 
     path: str
     uri: str
     size: int
+    hidden: Optional[str] = None
 
 
 @dataclass
@@ -46,6 +50,7 @@ class FileProfile:
     field_count: Optional[int] = None
     problem: Optional[str] = None
     read: bool = True                 # False: nothing to read (empty file, unreadable first line)
+    hidden: bool = False              # a work file or marker, not read (see list_files)
     salvaged: bool = False            # read past a corruption (truncated gzip...)
     warnings: List[str] = field(default_factory=list)
 
@@ -86,11 +91,12 @@ def check_header(raw: Optional[bytes], feed: Feed, path: str, size: int, uri: st
     if text is None:
         profile.problem = f"not a text file: the first line is not {feed.encoding} text"
         return profile
-    names = [name.strip() for name in text.split(feed.delimiter)]
-    wanted = {rule.source: name for name, rule in feed.fields.items()}
+    # column names match whatever their case: a tool that upper-cases the header changes nothing else
+    names = [name.strip().lower() for name in text.split(feed.delimiter)]
+    wanted = {rule.source.lower(): name for name, rule in feed.fields.items()}
     if len(names) == 1:
         other = next((d for d in COMMON_DELIMITERS if d != feed.delimiter and len(text.split(d)) > 1
-                      and set(text.split(d)) & set(wanted)), None)
+                      and {n.strip().lower() for n in text.split(d)} & set(wanted)), None)
         if other is not None:
             profile.problem = (f"wrong delimiter: the header splits on '{display_delimiter(other)}', "
                                f"the feed declares '{display_delimiter(feed.delimiter)}'")
@@ -101,11 +107,11 @@ def check_header(raw: Optional[bytes], feed: Feed, path: str, size: int, uri: st
                            f"(its shape, digits masked: {_shape(text)})")
         return profile
     missing_required = [rule.source for rule in feed.fields.values()
-                        if rule.required and rule.source not in positions]
+                        if rule.required and rule.source.lower() not in positions]
     if missing_required:
         profile.problem = f"missing columns: {', '.join(missing_required)}"
         return profile
-    missing_optional = [rule.source for rule in feed.fields.values() if rule.source not in positions]
+    missing_optional = [rule.source for rule in feed.fields.values() if rule.source.lower() not in positions]
     if missing_optional:
         profile.warnings.append(f"optional columns absent, left null: {', '.join(missing_optional)}")
     duplicated = sorted({n for n in names if names.count(n) > 1 and n in wanted})
@@ -113,7 +119,7 @@ def check_header(raw: Optional[bytes], feed: Feed, path: str, size: int, uri: st
         profile.warnings.append(f"columns named twice, the first is read: {', '.join(duplicated)}")
     profile.header = text
     profile.field_count = len(names)
-    profile.field_index = {name: positions.get(rule.source) for name, rule in feed.fields.items()}
+    profile.field_index = {name: positions.get(rule.source.lower()) for name, rule in feed.fields.items()}
     return profile
 
 
@@ -133,25 +139,40 @@ def _shape(text: str, width: int = 60) -> str:
 # Hadoop file system access (driver JVM)
 # --------------------------------------------------------------------------------------------
 def list_files(spark, directory: str) -> List[RawFile]:
-    """Files under ``directory`` (recursively).
+    """Files under ``directory`` (recursively), hidden ones included and marked.
 
-    Hidden and marker files (``.part-*.crc``, ``_SUCCESS``) are skipped. A missing directory
-    gives an empty list.
+    A file is hidden when a part of its path below ``directory`` starts with ``_`` or ``.``
+    (Hadoop's convention for markers and work files: ``_SUCCESS``, ``.part-0.crc``, a
+    ``_temporary/`` folder, an upload in progress). A missing directory gives an empty list.
     """
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(directory)
     fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     if not fs.exists(path):
         return []
+    root = fs.makeQualified(path).toUri().getPath().rstrip("/")
     found, iterator = [], fs.listFiles(path, True)
     while iterator.hasNext():
         status = iterator.next()
-        name = status.getPath().getName()
-        if name.startswith((".", "_")):
-            continue
+        below = status.getPath().toUri().getPath()[len(root):].strip("/").split("/")
         found.append(RawFile(path=status.getPath().toString(), uri=normal_uri(status.getPath().toUri().toString()),
-                             size=int(status.getLen())))
+                             size=int(status.getLen()),
+                             hidden=next((part for part in below if part.startswith((".", "_"))), None)))
     return sorted(found, key=lambda f: f.path)
+
+
+def hidden_warning(hidden: str) -> str:
+    """Why a hidden file is not read (it is named in the report, never passed over in silence)."""
+    return f"not read: hidden by '{hidden}' (a name starting with '_' or '.' marks a work file or marker)"
+
+
+def glob_escaped(path: str) -> str:
+    """``path`` with Hadoop's glob characters escaped, so that a reader takes it as one file.
+
+    Spark expands a path holding any of ``{}[]*?\\`` as a glob pattern: ``export[1].csv`` would
+    read ``export1.csv`` instead, and ``a{b}.csv`` would not be found.
+    """
+    return re.sub(r"([{}\[\]*?\\])", r"\\\1", path)
 
 
 def unsupported_name(path: str, suffixes: Sequence[str]) -> Optional[str]:
@@ -166,7 +187,8 @@ def unsupported_name(path: str, suffixes: Sequence[str]) -> Optional[str]:
 
 
 def read_first_line(spark, path: str) -> Optional[bytes]:
-    """The first line of a file (decompressed by its extension, as Spark reads it), or ``None``.
+    """The first line of a file that is not blank (decompressed by its extension, as Spark reads
+    it), or ``None`` for a file without one. Blank lines before a header do not hide it.
 
     Raises
     ------
@@ -182,9 +204,13 @@ def read_first_line(spark, path: str) -> Optional[bytes]:
         source = codec.createInputStream(stream) if codec is not None else stream
         reader = jvm.org.apache.hadoop.util.LineReader(source)
         line = jvm.org.apache.hadoop.io.Text()
-        if reader.readLine(line, MAX_HEADER_BYTES, MAX_HEADER_BYTES) == 0:
-            return None
-        return bytes(line.copyBytes())
+        for _ in range(MAX_LEADING_BLANK_LINES + 1):
+            if reader.readLine(line, MAX_HEADER_BYTES, MAX_HEADER_BYTES) == 0:
+                return None
+            first = bytes(line.copyBytes())
+            if first.removeprefix(_UTF8_BOM).strip():
+                return first
+        return first
     finally:
         stream.close()
 

@@ -11,6 +11,7 @@ import os
 import re
 import zlib
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from pyspark.sql import functions as F
@@ -61,8 +62,19 @@ def bad_day(folder: Path) -> dict:
         "missing_columns.txt.gz": gz([HEADER.replace(";imsi", ""), record(7).replace(";208011234567890", "")]),
         "truncated.txt.gz": full[: len(full) // 2],
         "export.zip": b"PK\x03\x04" + os.urandom(200),
+        # names a glob would take for patterns: each is read once, as itself
+        "export[1].csv": (HEADER + "\n" + record(20) + "\n" + record(21) + "\n").encode("utf-8"),
+        "export1.csv": (HEADER + "\n" + record(22) + "\n").encode("utf-8"),
+        "export{b,c}.csv": (HEADER + "\n" + record(23) + "\n").encode("utf-8"),
+        # a tool that upper-cases the header, a blank line before it (the blank line is a record)
+        "upper_case_header.csv": (HEADER.upper() + "\n" + record(24) + "\n").encode("utf-8"),
+        "blank_line_first.csv": ("\n" + HEADER + "\n" + record(25) + "\n").encode("utf-8"),
+        # a copy still being written: named, not read
+        "_temporary/0/part-00000.csv": (HEADER + "\n" + record(26) + "\n").encode("utf-8"),
+        ".upload.csv": (HEADER + "\n" + record(27) + "\n").encode("utf-8"),
     }
     for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(content)
     return files
 
@@ -82,9 +94,13 @@ EXPECTED_RECORDS = {
     "wrong_delimiter.txt.gz": 3,         # header included: it is not a header of this feed
     "missing_columns.txt.gz": 2,
     "export.zip": 0,                     # not read, named
+    "export[1].csv": 2, "export1.csv": 1, "export{b,c}.csv": 1,
+    "upper_case_header.csv": 1, "blank_line_first.csv": 2,
+    "part-00000.csv": 0, ".upload.csv": 0,     # hidden: not read, named
 }
 HEADERS = {"good.txt.gz", "good_plain.csv", "bom_header.csv", "windows_export.csv", "header_only.txt.gz",
-           "truncated.txt.gz"}
+           "truncated.txt.gz", "export[1].csv", "export1.csv", "export{b,c}.csv", "upper_case_header.csv",
+           "blank_line_first.csv"}
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +116,8 @@ def ingested(spark, tmp_path_factory):
     report = json.loads((root / "reports" / "ingest" / f"{RUN_DATE}.json").read_text())
     by_name = {Path(f["path"]).name: f for f in report["feeds"]["cdr"]["files"]}
     bronze = spark.read.format("delta").load(str(root / "bronze" / "cdr"))
-    per_file = {Path(r["_source_file"]).name: r["count"] for r in bronze.groupBy("_source_file").count().collect()}
+    per_file = {Path(unquote(r["_source_file"])).name: r["count"]
+                for r in bronze.groupBy("_source_file").count().collect()}
     return code, report, by_name, per_file, files, bronze, printed.getvalue()
 
 
@@ -180,6 +197,42 @@ def test_a_byte_order_mark_before_the_header_leaves_the_header_out(ingested):
     assert by_name["bom_header.csv"]["problem"] is None and by_name["bom_header.csv"]["warnings"] == []
     landed = bronze.where(F.col("_source_file").endswith("/bom_header.csv")).orderBy("record_id").collect()
     assert [r.record_id for r in landed] == ["202611210000000010", "202611210000000011"]
+
+
+@pytest.mark.parametrize("name, record_ids", [
+    ("export[1].csv", ["202611210000000020", "202611210000000021"]),
+    ("export1.csv", ["202611210000000022"]),
+    ("export{b,c}.csv", ["202611210000000023"]),
+])
+def test_a_name_with_glob_characters_is_read_once_as_itself(ingested, name, record_ids):
+    """``export[1].csv`` as a glob is ``export1.csv``, and ``export{b,c}.csv`` matches no file."""
+    *_, by_name, _, _, bronze, _ = ingested
+    assert by_name[name]["problem"] is None and by_name[name]["records"] == len(record_ids)
+    landed = [r for r in bronze.collect() if unquote(r._source_file).endswith("/" + name)]
+    assert sorted(r.record_id for r in landed) == record_ids
+
+
+def test_an_upper_case_header_and_a_blank_line_before_the_header_still_find_the_columns(ingested):
+    *_, by_name, _, _, bronze, _ = ingested
+    for name, record_id in (("upper_case_header.csv", "202611210000000024"),
+                            ("blank_line_first.csv", "202611210000000025")):
+        assert by_name[name]["problem"] is None and by_name[name]["warnings"] == [], by_name[name]
+        landed = bronze.where(F.col("_source_file").endswith("/" + name)).collect()
+        assert record_id in [r.record_id for r in landed] and all(r._file_problem is None for r in landed)
+    blank, = [r for r in bronze.where(F.col("_source_file").endswith("/blank_line_first.csv")).collect()
+              if r.record_id != "202611210000000025"]
+    assert blank._line == "" and blank._field_count == 1     # landed, for cleanse to quarantine
+
+
+def test_a_file_under_a_hidden_name_is_named_and_not_read(ingested):
+    """A ``_temporary/`` folder (a copy in progress) or a dot file: read, it would land its records
+    twice or half-written; skipped without a word, an operator would never see it."""
+    *_, by_name, per_file, _, _, printed = ingested
+    for name, hidden in (("part-00000.csv", "_temporary"), (".upload.csv", ".upload.csv")):
+        warning, = by_name[name]["warnings"]
+        assert warning.startswith(f"not read: hidden by '{hidden}'") and by_name[name]["problem"] is None
+        assert f"! {by_name[name]['path']}: {warning}" in [line.strip() for line in printed.splitlines()]
+        assert name not in per_file
 
 
 def test_good_files_go_through_with_typed_layout(ingested):
