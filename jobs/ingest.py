@@ -154,7 +154,7 @@ def ingest_feed(ctx: JobContext, name: str, feed: Feed) -> FeedIngest:
     """List, probe and land one feed; count records per file from the landed table."""
     outcome = FeedIngest(feed=name, table=bronze_path(ctx, name), directory=raw_directory(ctx, feed))
     with ctx.step(f"{name}: probe"):
-        files = rawfiles.list_files(ctx.spark, outcome.directory)
+        files = rawfiles.list_files(ctx.spark, outcome.directory, ctx.config.oozie.coordinator.done_flag)
         outcome.files = [probe(ctx, raw, feed) for raw in files]
     with ctx.step(f"{name}: land"):
         land(ctx, name, feed, outcome.files, outcome.table)

@@ -138,12 +138,14 @@ def _shape(text: str, width: int = 60) -> str:
 # --------------------------------------------------------------------------------------------
 # Hadoop file system access (driver JVM)
 # --------------------------------------------------------------------------------------------
-def list_files(spark, directory: str) -> List[RawFile]:
+def list_files(spark, directory: str, done_flag: Optional[str] = None) -> List[RawFile]:
     """Files under ``directory`` (recursively), hidden ones included and marked.
 
     A file is hidden when a part of its path below ``directory`` starts with ``_`` or ``.``
     (Hadoop's convention for markers and work files: ``_SUCCESS``, ``.part-0.crc``, a
-    ``_temporary/`` folder, an upload in progress). A missing directory gives an empty list.
+    ``_temporary/`` folder, an upload in progress). The directory's own ``done_flag`` (the
+    scheduler's signal that the day is complete) is not listed. A missing directory gives an
+    empty list.
     """
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(directory)
@@ -155,6 +157,8 @@ def list_files(spark, directory: str) -> List[RawFile]:
     while iterator.hasNext():
         status = iterator.next()
         below = status.getPath().toUri().getPath()[len(root):].strip("/").split("/")
+        if below == [done_flag]:
+            continue
         found.append(RawFile(path=status.getPath().toString(), uri=normal_uri(status.getPath().toUri().toString()),
                              size=int(status.getLen()),
                              hidden=next((part for part in below if part.startswith((".", "_"))), None)))

@@ -76,6 +76,7 @@ def bad_day(folder: Path) -> dict:
     for name, content in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(content)
+    (folder.parent / "_SUCCESS").write_bytes(b"")    # conf's done flag in the day's directory: no data
     return files
 
 
@@ -124,7 +125,7 @@ def ingested(spark, tmp_path_factory):
 def test_job_succeeds_and_names_every_file(ingested):
     code, report, by_name, *_ = ingested
     assert code == 0
-    assert set(by_name) == set(EXPECTED_RECORDS) | {"truncated.txt.gz"}
+    assert set(by_name) == set(EXPECTED_RECORDS) | {"truncated.txt.gz"}      # the done flag is no file of data
 
 
 @pytest.mark.parametrize("name, expected", [
