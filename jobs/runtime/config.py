@@ -253,6 +253,7 @@ class QualityRule:
     reference_column: Optional[str] = None
     reason: Optional[str] = None              # a quarantine reason code
     hour_column: Optional[str] = None
+    hour_pattern: Optional[str] = None        # regular expression; group 1 is the hour named in hour_column's text
     source_column: Optional[str] = None
     source_pattern: Optional[str] = None      # regular expression; group 1 is the source's name
     time_zone: Optional[str] = None           # of the local day (freshness, late arrival, DST); default: the feed's
@@ -709,7 +710,7 @@ def _check_quality(config: "Config") -> None:
                 raise ConfigError(f"{key}: a drift rule needs either bins (numeric) or categories, not both")
             if rule.bins and list(rule.bins) != sorted(set(rule.bins)):
                 raise ConfigError(f"{key}.bins: expected increasing bin edges, got {rule.bins}")
-            for setting, groups in (("pattern", 0), ("source_pattern", 1)):
+            for setting, groups in (("pattern", 0), ("source_pattern", 1), ("hour_pattern", 1)):
                 _check_pattern(getattr(rule, setting), groups, f"{key}.{setting}")
             if rule.time_zone is not None:
                 _check_time_zone(rule.time_zone, f"{key}.time_zone")

@@ -2,8 +2,9 @@
 times as cleanse reads them: every hour number has its file, so the rule passes.
 
 A local time printed without an offset cannot say which of the two 02:00-03:00 hours it is in:
-cleanse reads it in the first (summer) one. So conf's rule counts hours by ``local_hour``, as the
-raw directories name them; counted by the timestamp, the second 02:00 hour would always be missing.
+cleanse reads it in the first (summer) one. So conf's rule counts hours by the hour number a file's
+path names (``hour=02`` holds both); counted by the timestamp, the second 02:00 hour would always be
+missing.
 """
 from __future__ import annotations
 
@@ -58,6 +59,6 @@ def test_every_hour_number_delivered_passes_conf_s_rule(silver):
 
 def test_by_the_timestamp_the_second_0200_hour_would_always_be_missing(silver):
     settings = load_config(str(LOCAL_CONF)).quality.datasets["cdr"].rules[RULE]
-    verdict = judge(silver, replace(settings, hour_column="start_time"))
+    verdict = judge(silver, replace(settings, hour_column="start_time", hour_pattern=None))
     assert verdict.status == FAILED
     assert verdict.message == "1 (source, hour) missing: probe01: no rows in hour 02 (UTC+01:00)"

@@ -23,7 +23,8 @@ RULE_SETTINGS: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
     # Time.
     "freshness": (("column",), ("max_lag_hours", "time_zone")),
     "late_arrival": (("column",), ("lateness_hours", "max_ratio", "time_zone")),
-    "hourly_completeness": (("hour_column", "source_column"), ("source_pattern", "time_zone", "max_missing")),
+    "hourly_completeness": (("hour_column", "source_column"),
+                            ("hour_pattern", "source_pattern", "time_zone", "max_missing")),
     # Volume and rates.
     "volume_anomaly": ((), ("trailing_days", "max_deviation", "min_relative_band", "min_rows")),
     "duplicate_rate": ((), ("max_ratio",)),

@@ -122,6 +122,11 @@ class HourlyCompleteness(Rule):
 
     The hour of a row is ``hour_column``:
 
+    - with ``hour_pattern``, the hour number of its first group in the column's text: the hour a
+      file's path names (``hour=(\\d{2})``). Counted so, an hour is complete when its file came,
+      whatever the times of its rows: a record of another day, or of a call that started in the
+      hour before, does not stand in for a missing file. Rows whose path names no hour are
+      counted and reported, as those whose path names no source.
     - an hour number (or a wall-clock timestamp without time zone): hours 0-23, without the hour
       a DST change skips in ``time_zone``. A repeated hour's two occurrences are one number, so
       they count as one, as a raw directory per hour number (``hour=02``) holds them both.
@@ -144,7 +149,7 @@ class HourlyCompleteness(Rule):
     _instant: Optional[bool] = None
 
     def columns(self) -> List[str]:
-        return [self.settings.hour_column, self.settings.source_column]
+        return list(dict.fromkeys([self.settings.hour_column, self.settings.source_column]))
 
     def _source(self) -> str:
         return f"__source_{self.name}"
@@ -157,8 +162,11 @@ class HourlyCompleteness(Rule):
         source = source_of(F.col(self.settings.source_column).cast("string"), self.settings.source_pattern or None)
         hour = F.col(self.settings.hour_column)
         data_type = df.schema[self.settings.hour_column].dataType
-        self._instant = isinstance(data_type, T.TimestampType)
-        if self._instant:
+        self._instant = isinstance(data_type, T.TimestampType) and not self.settings.hour_pattern
+        if self.settings.hour_pattern:
+            named = F.regexp_extract(hour.cast("string"), self.settings.hour_pattern, 1).try_cast("int")
+            hour = F.when(named.between(0, 23), named)
+        elif self._instant:
             # the hour's number in the day: hours since local midnight (the session's zone is UTC)
             start, end = (int(self.scope.midnight(self.settings.time_zone, days)) for days in (0, 1))
             seconds = F.unix_seconds(hour)
@@ -171,6 +179,8 @@ class HourlyCompleteness(Rule):
         source = F.col(self._source())
         pair = F.struct(source.alias("source"), F.col(self._hour()).alias("hour"))
         unnamed = source.isNull() & F.col(self.settings.source_column).isNotNull()
+        if self.settings.hour_pattern:
+            unnamed = unnamed | (F.col(self._hour()).isNull() & F.col(self.settings.hour_column).isNotNull())
         return {"pairs": F.collect_set(F.when(in_table() & source.isNotNull() & F.col(self._hour()).isNotNull(), pair)),
                 "unnamed": F.count(F.when(in_table() & unnamed, 1))}
 
@@ -216,7 +226,8 @@ class HourlyCompleteness(Rule):
         recorded = {self.metric("missing"): float(count)}
         recorded.update({self.metric(f"source.{s}.hours"): float(len(h)) for s, h in seen.items()})
         expected = f"missing (source, hour) <= {allowed}"
-        unnamed_text = f"{fmt(unnamed)} rows come from files whose path names no source (source_pattern)"
+        names = "source (source_pattern)" + (" or hour (hour_pattern)" if self.settings.hour_pattern else "")
+        unnamed_text = f"{fmt(unnamed)} rows come from files whose path names no {names}"
         if not seen and unnamed:     # the pattern names none of today's files: nothing can be checked
             return Verdict(FAILED, None, expected, f"no source seen: {unnamed_text}", recorded=recorded,
                            details={"missing": {}, "sources": [], "unnamed_rows": unnamed})

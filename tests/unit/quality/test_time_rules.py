@@ -178,3 +178,30 @@ def test_rows_of_files_the_source_pattern_does_not_name_are_counted_not_taken_fo
 def test_no_source_at_all_is_no_data(spark, check):
     _, v = check(hourly(spark, []), files=RULE)
     assert v["files"].status == NO_DATA
+
+
+FILE_HOUR = {**RULE, "hour_column": "_source_file", "hour_pattern": r"hour=(\d{2})"}
+
+
+def test_by_the_path_s_hour_a_missing_file_is_missing_whatever_its_neighbours_rows_say(spark, check):
+    """probe02's hour-13 file is missing. Its neighbours hold a record whose local time is 13:xx
+    (a late record of the day before in hour 14's file, a call that started at 13:58 in its
+    file): by local_hour they fill hour 13; by the path's hour, the file is missing."""
+    pairs = [(s, h) for s in ("probe01", "probe02") for h in range(24) if (s, h) != ("probe02", 13)]
+    rows = [(f"/raw/cdr/event_date=2026-11-21/hour={h:02d}/source={s}/part-0.gz", h) for s, h in pairs]
+    rows.append(("/raw/cdr/event_date=2026-11-21/hour=14/source=probe02/part-0.gz", 13))
+    df = spark.createDataFrame(rows, "_source_file string, local_hour int")
+    _, v = check(df, files=RULE)
+    assert v["files"].status == PASSED            # what local_hour says: the gap is hidden
+    _, v = check(df, files=FILE_HOUR)
+    assert v["files"].status == FAILED and v["files"].details["missing"] == {"probe02": [13]}
+
+
+def test_rows_of_files_whose_path_names_no_hour_are_counted_not_given_one(spark, check):
+    rows = [(f"/raw/cdr/event_date=2026-11-21/hour={h:02d}/source=probe01/part-0.gz", h) for h in range(24)]
+    rows += [("/raw/cdr/event_date=2026-11-21/source=probe01/late.gz", 5),
+             ("/raw/cdr/event_date=2026-11-21/hour=31/source=probe01/x.gz", 5)]
+    _, v = check(spark.createDataFrame(rows, "_source_file string, local_hour int"), files=FILE_HOUR)
+    assert v["files"].status == PASSED and v["files"].details["unnamed_rows"] == 2
+    assert v["files"].message.endswith("2 rows come from files whose path names no source (source_pattern) "
+                                       "or hour (hour_pattern)")
