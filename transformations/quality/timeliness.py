@@ -50,32 +50,53 @@ class Freshness(Rule):
     """The latest ``column`` (timestamp or date) is at most ``max_lag_hours`` (default 24) before
     the end of the run date in ``time_zone`` (a feed's local day: the days its raw directories hold;
     conf gives the feed's unless the rule sets one, UTC when None): a feed that stopped, a
-    reference list a week late."""
+    reference list a week late.
+
+    Times after the end of the run date do not count (a clock set to next year would otherwise
+    hide a feed that stopped); they are counted and named. A date reaches the end of its day, and
+    its lag is in whole days of 24 hours (a week is 168 hours, whatever the DST change within it).
+    """
 
     tracked = "lag_hours"
+    #: whether the column is a date: known once :meth:`prepare` has seen it
+    _date: Optional[bool] = None
 
     def _time(self) -> str:
         return f"__time_{self.name}"
 
+    def _end(self) -> float:
+        return self.scope.midnight(self.settings.time_zone, days=1)
+
     def prepare(self, df: DataFrame, references: Mapping[str, DataFrame]) -> DataFrame:
+        self._date = isinstance(df.schema[self.settings.column].dataType, T.DateType)
         return df.withColumn(self._time(), epoch_seconds(df, self.settings.column, self.settings.time_zone))
 
     def metrics(self) -> Dict[str, Column]:
-        return {"latest": F.max(F.when(in_table(), F.col(self._time())))}
+        time = F.col(self._time())
+        return {"latest": F.max(F.when(in_table() & (time <= F.lit(self._end())), time)),
+                "future": F.count(F.when(in_table() & (time > F.lit(self._end())), 1))}
 
     def judge(self, values: Mapping[str, Any], history: History) -> Verdict:
         allowed = 24.0 if self.settings.max_lag_hours is None else self.settings.max_lag_hours
         expected = f"lag <= {fmt(allowed)} h"
-        latest = values["latest"]
+        latest, future = values["latest"], values["future"] or 0
+        future_text = (f"; {fmt(future)} rows with a {self.settings.column} after the end of {_day_text(self)} "
+                       f"left out" if future else "")
         if latest is None:
-            return Verdict(FAILED, None, expected, f"no {self.settings.column} at all: nothing arrived")
-        end = self.scope.midnight(self.settings.time_zone, days=1)
-        lag = (end - latest) / 3600.0
+            return Verdict(FAILED, None, expected, f"no {self.settings.column} at all: nothing arrived{future_text}")
+        end = self._end()
+        if self._date:
+            zone = ZoneInfo(self.settings.time_zone) if self.settings.time_zone else dt.timezone.utc
+            last_day = dt.datetime.fromtimestamp(latest - 1, zone).date()
+            lag = 24.0 * (self.scope.run_date - last_day).days
+        else:
+            lag = (end - latest) / 3600.0
         seen = dt.datetime.fromtimestamp(latest, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         status = PASSED if lag <= allowed else FAILED
         # (a date column reaches the end of its latest day)
         return Verdict(status, lag, expected, f"{self.settings.column} reaches {seen}: {fmt(lag)} h before the "
-                       f"end of {_day_text(self)}", band=(None, allowed), recorded={self.metric("lag_hours"): lag})
+                       f"end of {_day_text(self)}{future_text}", band=(None, allowed),
+                       recorded={self.metric("lag_hours"): lag})
 
 
 class LateArrival(Rule):

@@ -205,3 +205,20 @@ def test_rows_of_files_whose_path_names_no_hour_are_counted_not_given_one(spark,
     assert v["files"].status == PASSED and v["files"].details["unnamed_rows"] == 2
     assert v["files"].message.endswith("2 rows come from files whose path names no source (source_pattern) "
                                        "or hour (hour_pattern)")
+
+
+def test_a_time_after_the_run_date_does_not_hide_a_feed_that_stopped(spark, check):
+    """The feed stopped at 12:00; one record stamped by a clock a day ahead must not make it fresh."""
+    df = times(spark, dt.datetime(2026, 11, 21, 12, 0), dt.datetime(2026, 11, 22, 9, 0))
+    _, v = check(df, fresh={"type": "freshness", "column": "t", "max_lag_hours": 3})
+    assert v["fresh"].status == FAILED and v["fresh"].observed == 12
+    assert v["fresh"].message.endswith("1 rows with a t after the end of 2026-11-21 (UTC) left out")
+
+
+def test_freshness_of_a_date_is_in_whole_days_across_a_dst_change(spark, check):
+    """From Saturday 24 October to Sunday 1 November 2026 in Paris is 8 days, 193 clock hours (the
+    night of the 25th has 25): a weekly list of 8 days ago is 192 h old, as on any other week."""
+    df = spark.createDataFrame([(dt.date(2026, 10, 24),)], "d date")
+    _, v = check(df, run_date=dt.date(2026, 11, 1),
+                 week={"type": "freshness", "column": "d", "max_lag_hours": 192, "time_zone": "Europe/Paris"})
+    assert v["week"].observed == 192 and v["week"].status == PASSED
