@@ -46,10 +46,12 @@ class RowRule(Rule):
         expected = f"share passing >= {fmt(minimum)}"
         if not checked:
             return Verdict(NO_DATA, None, expected, f"no {self.settings.column} value to check")
-        passing = 1.0 - ratio(failed, checked)
+        # the passing count over the checked one, not 1 - the failing share: 1 - 7/100 is a hair
+        # under 0.93, and 93 of 100 must meet min_ratio 0.93
+        passing = ratio(checked - failed, checked)
         status = PASSED if passing >= minimum else FAILED
         message = (f"{fmt(failed)} of {fmt(checked)} {self.settings.column} {self.counted} "
-                   f"({fmt(100 * (1 - passing))}%) {self.problem()}")
+                   f"({fmt(100 * ratio(failed, checked))}%) {self.problem()}")
         return Verdict(status, passing, expected, message, band=(minimum, None),
                        recorded={self.metric("ratio"): passing})
 

@@ -76,3 +76,13 @@ def test_quarantine_rows_are_not_judged_by_row_rules(spark, check):
     values, v = check(table, quarantine=quarantine, r={"type": "range", "column": "v", "minimum": 0})
     assert values["rows"] == 2 and values["read"] == 3
     assert values["r:failed"] == 0 and v["r"].status == PASSED
+
+
+def test_a_share_exactly_at_min_ratio_passes(spark, check):
+    """7 missing of 100 is 93% present: it meets min_ratio 0.93 (1 - 0.07 in floating point is
+    0.9299999999999999, which would not)."""
+    df = spark.createDataFrame([(None if i < 7 else "x",) for i in range(100)], "msisdn string")
+    _, v = check(df, present={"type": "completeness", "column": "msisdn", "min_ratio": 0.93},
+                 stricter={"type": "completeness", "column": "msisdn", "min_ratio": 0.94})
+    assert v["present"].status == PASSED and v["present"].observed == 0.93
+    assert v["stricter"].status == FAILED and "7 of 100 msisdn rows (7%) are missing" in v["stricter"].message
