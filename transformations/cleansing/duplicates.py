@@ -48,9 +48,10 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
     ``tolerance_seconds`` after the previous one (a chain: 0 s, 4 s, 8 s with a tolerance of 5 s is
     one cluster); a larger gap starts a new cluster. The survivor of a cluster is its record with
     the smallest ``id_column``; every other record gets ``flag_column`` = the survivor's id. With
-    ``source_column``, the survivor's source's other records survive too, one per id: a probe
-    writes an event once, so its records of a burst (three SMS to one contact within a second)
-    are three events, and only the other sources' records repeat them. The result does not
+    ``source_column``, the other records of the survivor's sources (every source that wrote the
+    survivor's id) survive too, one per id: a probe writes an event once, so its records of a
+    burst (three SMS to one contact within a second) are three events, and only the other
+    sources' records repeat them. The result does not
     depend on the input order or partitioning.
 
     Parameters
@@ -72,8 +73,8 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
     source_column
         Where a record comes from (the probe that wrote it: e.g.
         :func:`transformations.ingestion.bronze.source_of` of its file); None: every record of a
-        cluster but its survivor is a duplicate. A record with a null source is never the
-        survivor's source. The calls of a cluster that only another source than the survivor's
+        cluster but its survivor is a duplicate. A record with a null source is never one of the
+        survivor's sources. The calls of a cluster that only another source than the survivor's
         saw are merged, as without sources.
 
     Returns
@@ -100,8 +101,8 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
             eligible = eligible & F.col(key).isNotNull()
         # Records that cannot match anything are spread over their own window partitions instead
         # of piling up in the partition of the null key.
-        salt, t, cluster, rank, survivor, same_source, new_id = (
-            f"{_PREFIX}{n}" for n in ("salt", "t", "cluster", "rank", "survivor", "same_source", "new_id"))
+        salt, t, cluster, rank, survivor, sources, own = (
+            f"{_PREFIX}{n}" for n in ("salt", "t", "cluster", "rank", "survivor", "sources", "own"))
         # (xxhash64 is never null, so they never share a partition with eligible records.)
         salted = F.when(~eligible, F.xxhash64(ident, F.col(time_column), *[F.col(k) for k in keys]))
         by_key = Window.partitionBy(*keys, salt).orderBy(F.col(t).asc_nulls_first(), ident.asc_nulls_last())
@@ -119,21 +120,28 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
         by_cluster = Window.partitionBy(*keys, salt, cluster).orderBy(ident.asc(), *by_source, F.col(t).asc(),
                                                                       *others)
         ranked = {rank: F.row_number().over(by_cluster), survivor: F.first(ident).over(by_cluster)}
+        marked = (df
+                  .withColumns({salt: salted, t: time})
+                  .withColumn(cluster, F.sum(starts).over(by_key.rowsBetween(Window.unboundedPreceding,
+                                                                             Window.currentRow)))
+                  .withColumns(ranked))
         repeats = F.col(rank) > 1
         if source is not None:
-            # Same window, same sort: the survivor's source, and whether the previous record has the
-            # same id and source (a line delivered twice is one event, even from one source).
-            copy = (F.lag(ident).over(by_cluster) == ident) & F.lag(source).over(by_cluster).eqNullSafe(source)
-            ranked.update({same_source: F.coalesce(source == F.first(source).over(by_cluster), F.lit(False)),
-                           new_id: ~F.coalesce(copy, F.lit(False))})
-            repeats = repeats & ~(F.col(same_source) & F.col(new_id))
-        return (df
-                .withColumns({salt: salted, t: time})
-                .withColumn(cluster, F.sum(starts).over(by_key.rowsBetween(Window.unboundedPreceding,
-                                                                           Window.currentRow)))
-                .withColumns(ranked)
+            # The survivor's sources: every source that wrote the survivor's id (one switch record
+            # reaches two probes; a re-delivered file names no probe). The survivor's id sorts first,
+            # so the running frame of the same window holds them all: no other sort.
+            written = F.coalesce(F.array_contains(F.col(sources), source), F.lit(False))
+            # One record per id among them: the first in the same order (within the id's window, a
+            # prefix of the cluster's sort: no other sort either). A line delivered twice is one event.
+            by_id = (Window.partitionBy(*keys, salt, cluster, ident).orderBy(*by_source, F.col(t).asc(), *others)
+                     .rowsBetween(Window.unboundedPreceding, Window.currentRow))
+            marked = (marked
+                      .withColumn(sources, F.collect_set(F.when(ident == F.col(survivor), source)).over(by_cluster))
+                      .withColumn(own, written & (F.sum(written.cast("int")).over(by_id) == 1)))
+            repeats = repeats & ~F.col(own)
+        return (marked
                 .withColumn(flag_column, F.when(eligible & repeats, F.col(survivor)))
-                .drop(salt, t, cluster, *ranked))
+                .drop(salt, t, cluster, rank, survivor, sources, own))
     return step
 
 

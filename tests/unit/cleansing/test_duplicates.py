@@ -94,6 +94,25 @@ def test_with_sources_a_probes_own_burst_is_distinct_events_and_only_other_probe
     assert sorted(r.record_id for r in df.transform(MARK).where("duplicate_of is null").collect()) == ["a1"]
 
 
+def test_with_sources_every_source_that_wrote_the_survivors_id_keeps_its_own_events(spark):
+    """The survivor's id reached two sources. Each one's other records are events of its own: a
+    probe's second SMS that the other probe missed, or the burst of a file re-delivered without a
+    probe in its path (whose path sorts before "probe..."), are kept, not taken for repeats."""
+    by_source = mark_probe_duplicates(["calling", "called"], "start_time", 5, "record_id", source_column="file")
+    rows = [("r1", "A", "B", at(0), "probe01"), ("r1", "A", "B", at(0.3), "probe02"),
+            ("r2", "A", "B", at(1), "probe02"),                  # only probe02 saw the second SMS
+            ("s1", "C", "D", at(0), "file:/late/x.gz"), ("s1", "C", "D", at(0), "probe01"),
+            ("s2", "C", "D", at(1), "probe01"), ("s3", "C", "D", at(2), "probe01"),
+            ("s3", "C", "D", at(2.2), "probe02")]              # probe02 repeats s3 (not the survivor's)
+    df = spark.createDataFrame(rows, SCHEMA + ", file string")
+    expected = [("r1", "probe01", ""), ("r1", "probe02", "r1"), ("r2", "probe02", ""),
+                ("s1", "file:/late/x.gz", ""), ("s1", "probe01", "s1"), ("s2", "probe01", ""),
+                ("s3", "probe01", ""), ("s3", "probe02", "s1")]
+    for ordered in (df, df.repartition(3), df.orderBy(F.col("file").desc(), F.col("record_id").desc())):
+        got = sorted((r.record_id, r.file, r.duplicate_of or "") for r in ordered.transform(by_source).collect())
+        assert got == expected
+
+
 def test_numeric_seconds_and_integer_ids(spark):
     df = spark.createDataFrame([(3, "A", 100.0), (1, "A", 104.5), (2, "A", 110.0), (5, "B", 100.2)],
                                "id long, key string, t double")
@@ -119,6 +138,10 @@ def test_output_columns_and_plan_one_shuffle_no_join(spark):
     assert out.columns == df.columns + ["duplicate_of"]
     plan = out._jdf.queryExecution().executedPlan().toString()
     assert plan.count("Exchange") == 1 and "Join" not in plan
+    by_source = df.withColumn("file", F.lit("probe01")).transform(
+        mark_probe_duplicates(["calling", "called"], "start_time", 5, "record_id", source_column="file"))
+    plan = by_source._jdf.queryExecution().executedPlan().toString()
+    assert plan.count("Exchange") == 1 and plan.count("Sort [") == 2 and "Join" not in plan   # a sort per window order
 
 
 def test_bad_settings():
