@@ -111,7 +111,10 @@ def classified(feed: Feed, key: bytes):
 
     Clear identifiers and the raw line do not survive this step, so nothing after it (cache,
     spill files, silver, quarantine) holds them; nor do the digits of the other fields of a row
-    with a structural problem (its values may be shifted, identifiers among them).
+    with a structural problem (its values may be shifted, identifiers among them), nor its typed
+    values. The probe dedup within the step shuffles rows before the pseudonyms are taken (the
+    survivor decides which raw values the quarantine keeps): conf's ``spark.io.encryption.enabled``
+    keeps the shuffle files on the executors' disks encrypted.
     """
     identifiers = identifier_fields(feed)
 
@@ -145,9 +148,13 @@ def classified(feed: Feed, key: bytes):
         # A line split into the wrong number of fields has its values shifted: an identifier can sit
         # in any other field. Those fields keep their shape only, as the raw line does. Only the
         # quarantine keeps raw values: a valid row's are null, so the cached rows do not carry them.
-        structural = reduce(or_, [F.array_contains(F.col(REASONS), reason) for reason in STRUCTURAL])
+        # Their typed values are null: the cached rows must not hold one (the MSISDN parsed as a
+        # duration), and no table takes a quarantined row's typed values.
+        structural = F.coalesce(reduce(or_, [F.array_contains(F.col(REASONS), reason) for reason in STRUCTURAL]),
+                                F.lit(False))
         pseudonyms.update({raw(name): F.when(structural, masked_digits(F.col(raw(name)))).when(kept, F.col(raw(name)))
                            for name in feed.fields if name not in identifiers})
+        pseudonyms.update({name: F.when(~structural, F.col(name)) for name in feed.fields if name not in identifiers})
         return df.withColumns(pseudonyms)
     return step
 

@@ -7,6 +7,7 @@ import pytest
 from jobs.cleanse import CLASSIFY_SETTINGS, KIND, classified, quarantine_rows
 from jobs.runtime.session import sql_settings
 from tests.jobs.cdr_bronze import CALLED, CALLING, FEED, GOOD, IMEI, IMSI, SCHEMA, bronze_row
+from transformations.cleansing.rules import identifier_fields
 
 KEY = b"quarantine-test-key-0123456789ab"
 
@@ -59,3 +60,18 @@ def test_a_probe_duplicate_keeps_its_raw_values_and_a_valid_row_carries_none(spa
     assert row["raw_calling_number_shape"] == "9999999999" and len(row["raw_calling_number"]) == 64
     for clear in (CALLING, CALLED, IMSI, IMEI):
         assert clear not in repr(row), clear
+
+
+def test_the_cached_row_of_a_shifted_line_holds_no_typed_value(spark):
+    """The job caches classify's rows (memory, then disk): a shifted line's typed fields, which may
+    hold an identifier parsed as a number (the MSISDN as a duration of 612345678 s), are null."""
+    shifted = GOOD[:1] + GOOD[2:]
+    bronze = spark.createDataFrame([bronze_row(shifted)], SCHEMA)
+    with sql_settings(spark, CLASSIFY_SETTINGS):      # as the job plans it
+        row, = bronze.transform(classified(FEED, KEY)).collect()
+    assert row[KIND] == "quarantined"
+    identifiers = identifier_fields(FEED)
+    assert {name: row[name] for name in FEED.fields if name not in identifiers} == {
+        name: None for name in FEED.fields if name not in identifiers}
+    for clear in (CALLING, CALLING[1:], CALLED, CALLED[3:], IMSI, IMEI):
+        assert clear not in repr(row.asDict()), clear
