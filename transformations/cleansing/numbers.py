@@ -16,15 +16,17 @@ from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, null_if_t
 TRUE_SPELLINGS = ("y", "yes", "1", "true", "t", "oui", "o", "vrai")
 FALSE_SPELLINGS = ("n", "no", "0", "false", "f", "non", "faux")
 
-# Blanks at the ends, and thousands separators: a blank (NBSP, narrow NBSP...) or an apostrophe
-# (1'234) between a digit and a group of exactly three digits. Anywhere else ("2'30", "12 5") they
-# stay, and the text does not parse: a separator that groups nothing is not silently dropped.
-_GROUPING = rf"^{BLANK}+|{BLANK}+$|(?<=\d)(?:{BLANK}|['\u2019])(?=\d{{3}}(?!\d))"
+# Blanks and ASCII control characters at the ends (Spark's casts drop those too: "-999\x00" is
+# -999 whichever parser reads it), and thousands separators: a blank (NBSP, narrow NBSP...) or an
+# apostrophe (1'234) between a digit and a group of exactly three digits. Anywhere else ("2'30",
+# "12 5") they stay, and the text does not parse: a separator that groups nothing is not silently dropped.
+_END = r"[\s\p{Z}\uFEFF\x00-\x1f\x7f]"
+_GROUPING = rf"^{_END}+|{_END}+$|(?<=\d)(?:{BLANK}|['\u2019])(?=\d{{3}}(?!\d))"
 # Shapes of the text once they are gone, tried in this order.
 _PLAIN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"       # 12, 12.5, -.5, 1.234 (one '.'), 1e3
-_DECIMAL_COMMA = r"^[+-]?\d*,\d+$"                          # 12,5 and 1,234 (European: 1.234)
-_DOT_GROUPS = r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"           # 1.234.567, 1.234,5
-_COMMA_GROUPS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"         # 1,234,567, 1,234.5
+_DECIMAL_COMMA = r"^[+-]?\d*,\d+([eE][+-]?\d+)?$"          # 12,5 and 1,234 (European: 1.234), 1,5E-03
+_DOT_GROUPS = r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?([eE][+-]?\d+)?$"  # 1.234.567, 1.234,5
+_COMMA_GROUPS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?([eE][+-]?\d+)?$"  # 1,234,567, 1,234.5
 _INTEGER = r"^[+-]?\d+$"
 _INTEGER_OR_EXPONENT = r"^[+-]?\d+([eE][+-]?\d+)?$"       # _PLAIN without a '.' (decimal comma declared)
 
@@ -54,8 +56,9 @@ def normalised_number_text(column: Column, decimal_separator: Optional[str] = No
 
     Blanks (incl. NBSP U+00A0, narrow NBSP U+202F) and apostrophes between a digit and a group of
     three digits are thousands separators and removed (``"1 234"``, ``"1'234'567"``); elsewhere
-    they stay and the text fails to parse (``"2'30"``, ``"12 5"``). Blanks at the ends go. A
-    leading '+' or '-' is kept. Then, with ``decimal_separator``:
+    they stay and the text fails to parse (``"2'30"``, ``"12 5"``). Blanks and ASCII control
+    characters at the ends go (``"-999\\x00"`` is -999, as Spark's cast reads it). An exponent
+    may follow a decimal comma (``"1,5E-03"``). A leading '+' or '-' is kept. Then, with ``decimal_separator``:
 
     - None (either, guessed per value): one '.' is the decimal point (``"1.234"`` is 1.234); one
       ',' and no '.' is a decimal comma (``"12,5"`` is 12.5, ``"1,234"`` is 1.234: European

@@ -98,6 +98,12 @@ def test_to_double_reads_decimal_comma_and_nulls_garbage_nan_infinity_and_overfl
         (".5", 0.5),
         ("1e3", 1000.0),
         ("-2.5E-3", -0.0025),
+        ("1,5E-03", 0.0015),      # a decimal comma with an exponent (a European spreadsheet)
+        ("-2,5e2", -250.0),
+        ("1.234,5E1", 12345.0),
+        ("60\x00", 60.0),          # a C string's NUL at the end: Spark's casts drop it, so do we
+        ("\x1f60", 60.0),
+        ("6\x000", None),          # inside, it is garbage
         ("1.7976931348623157e308", 1.7976931348623157e308),
         ("1e400", None),          # overflow, not Infinity
         ("-1e400", None),
@@ -178,6 +184,7 @@ def test_is_sentinel_by_text_or_by_number(spark):
         ("-998", False),
         ("999", False),
         ("-9990", False),
+        ("-999\x00", True),        # the long parser reads -999: so must the sentinel check
         ("abc", False),
         ("", False),
         (None, False),
