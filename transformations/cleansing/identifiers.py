@@ -19,16 +19,19 @@ ColumnOrName = Union[Column, str]
 
 # Characters people write inside phone numbers, besides blanks (incl. NBSP).
 _MSISDN_PUNCTUATION = r"[.\-()/]"
-# "+44 (0)7911 123456", "+33 (0)6 ...": the trunk zero some people write after the country code.
-_TRUNK_NOTE = r"^(\+|00)([1-9][0-9]{0,2})\(0\)"
-E164 = r"^\+[1-9][0-9]{7,14}$"
-_PLAIN_NUMBER = r"^\+?[0-9]+$"
+# "+44 (0)7911 123456", "+33-(0)6-...": the trunk zero some people write after the country code
+# (blanks are gone when this is applied; other punctuation may still stand before it).
+_TRUNK_NOTE = r"^(\+|00)([1-9][0-9]{0,2})[.\-/]*\(0\)"
+# Patterns end with \z, the end of the text: Java's $ also matches before a final line terminator,
+# and U+0085 (NEL) is one that no blank removal takes away.
+E164 = r"^\+[1-9][0-9]{7,14}\z"
+_PLAIN_NUMBER = r"^\+?[0-9]+\z"
 
-IMSI = r"^[1-9][0-9]{13,14}$"           # MCC (3, not 0xx) + MNC (2-3) + MSIN (9-10)
-_IMEI = r"^[0-9]{15}$"
-_IMEISV = r"^[0-9]{16}$"
+IMSI = r"^[1-9][0-9]{13,14}\z"          # MCC (3, not 0xx) + MNC (2-3) + MSIN (9-10)
+_IMEI = r"^[0-9]{15}\z"
+_IMEISV = r"^[0-9]{16}\z"
 
-_CELL_ID = r"^([0-9]{3})([-_:])([0-9]{2,3})\2([0-9]+)\2([0-9]+)$"
+_CELL_ID = r"^([0-9]{3})([-_:])([0-9]{2,3})\2([0-9]+)\2([0-9]+)\z"
 CELL_ID_TYPE = "struct<mcc:string,mnc:string,lac:int,ci:bigint>"
 
 
@@ -47,7 +50,9 @@ def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 
     """Normalise a phone number as written in the feeds to E.164 (``"+33612345678"``).
 
     Blanks (incl. NBSP) and ``. - ( ) /`` are removed first, and a ``(0)`` written right after an
-    international country code (``"+44 (0)7911 123456"``) is dropped. The remaining text must be
+    international country code (``"+44 (0)7911 123456"``, ``"+33-(0)6-12-34-56-78"``) is dropped.
+    A home number written with its trunk prefix after the country code (``"+33 06 12 34 56 7"``)
+    is not read: that is a trunk zero kept and a digit lost. The remaining text must be
     digits, optionally after one leading '+'. Shapes read, for ``country_code="33"`` and the
     national number ``612345678``:
 
@@ -202,6 +207,9 @@ def _e164_of_clean_text(text: Column, country_code: str, national_length: int, t
     candidate = candidate.when(lost_trunk, F.concat(F.lit(cc), digits))
 
     home_length_ok = ~candidate.startswith(cc) | (F.length(candidate) == len(cc) + national_length)
+    if trunk:
+        # "+33 06 12 34 56 7": the trunk prefix kept after the home code, a digit lost at the end
+        home_length_ok = home_length_ok & ~candidate.startswith(cc + trunk)
     # With plain digits, candidate is digits too: E.164 is then its length and no leading zero.
     e164_shaped = F.length(candidate).between(8, 15) & ~candidate.startswith("0")
     return F.when(plain & e164_shaped & home_length_ok, F.concat(F.lit("+"), candidate))

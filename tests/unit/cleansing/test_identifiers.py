@@ -37,10 +37,14 @@ def test_msisdn_every_accepted_shape_gives_the_e164_form(spark):
         ("06-12-34-56-78", "+33612345678"),
         ("(06) 12/34.56-78", "+33612345678"),
         ("  0612345678\t", "+33612345678"),
+        ("+33612345678\n", "+33612345678"),     # a line break is a blank, and goes
         ("+33 (0)6 12 34 56 78", "+33612345678"),  # trunk zero noted after the country code
         ("+447911123456", "+447911123456"),        # foreign numbers are kept
         ("00447911123456", "+447911123456"),
         ("+44 (0)7911 123456", "+447911123456"),
+        ("+44-(0)-7911-123456", "+447911123456"),  # the trunk note between other punctuation
+        ("+33-(0)6-12-34-56-78", "+33612345678"),
+        ("0033.(0)6.12.34.56.78", "+33612345678"),
         ("+1 212 555 0100", "+12125550100"),
     ], "string")
 
@@ -55,6 +59,9 @@ def test_msisdn_bad_values_are_null(spark):
         ("+336123456789", None),       # home number with 10 national digits
         ("+3361234567", None),         # home number with 8 national digits
         ("0033 06 12 34 56 78", None),  # trunk zero kept after 0033: 10 national digits
+        ("+33 06 12 34 56 7", None),   # trunk zero kept and a digit lost: 9 digits, not the number
+        ("33061234567", None),
+        ("+33612345678\u0085", None),  # a final NEL (U+0085): Java's $ would match before it
         ("+0033612345678", None),
         ("++33612345678", None),
         ("33+612345678", None),
@@ -124,6 +131,7 @@ def test_is_valid_imsi(spark):
         ("2080112345678", False),      # 13 digits
         ("2080112345678901", False),   # 16 digits
         ("20801123456789a", False),
+        ("208011234567890\u0085", False),
         ("208 011234567890", False),
         ("", False),
         (None, False),
@@ -158,6 +166,7 @@ def test_is_valid_imei(spark):
         ("35332509000000", False),     # 14 digits
         ("35332509000000123", False),  # 17 digits
         ("49015420323751X", False),
+        ("490154203237518\u0085", False),
         ("49-015420-323751-8", False),
         (None, False),
     ], "boolean")
