@@ -222,7 +222,7 @@ def test_an_upper_case_header_and_a_blank_line_before_the_header_still_find_the_
         assert record_id in [r.record_id for r in landed] and all(r._file_problem is None for r in landed)
     blank, = [r for r in bronze.where(F.col("_source_file").endswith("/blank_line_first.csv")).collect()
               if r.record_id != "202611210000000025"]
-    assert blank._line == "" and blank._field_count == 1     # landed, for cleanse to quarantine
+    assert blank._line == "" and blank._field_count == 1     # landed: cleanse quarantines it as blank_line
 
 
 def test_a_file_under_a_hidden_name_is_named_and_not_read(ingested):

@@ -76,8 +76,8 @@ def identifier_fields(feed: "Feed") -> List[str]:
 def cleanse_feed(feed: "Feed") -> Step:
     """Curried step: bronze rows of a feed to typed rows with ``raw_<field>`` and reasons.
 
-    Structural problems first (``bad_file``, ``wrong_field_count``: such a row keeps only that
-    reason), then every field's rule in conf order (their intermediate columns computed together,
+    Structural problems first (``bad_file``, ``blank_line``, ``wrong_field_count``: such a row
+    keeps only that reason), then every field's rule in conf order (their intermediate columns computed together,
     see :func:`~transformations.cleansing.reasons.in_shared_stages`), then the outcome of the
     release cause.
 

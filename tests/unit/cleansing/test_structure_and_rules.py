@@ -14,12 +14,16 @@ from transformations.cleansing.structure import flag_structure, keep_structural_
 FEEDS = load_config(str(LOCAL_CONF)).feeds
 
 
-def test_flag_structure_names_bad_files_and_wrong_field_counts(spark):
-    df = spark.createDataFrame([(1, 3, 3, None), (2, 2, 3, None), (3, 4, 3, None), (4, 1, 3, "binary garbage")],
-                               "id int, _field_count int, _expected_field_count int, _file_problem string")
+def test_flag_structure_names_bad_files_blank_lines_and_wrong_field_counts(spark):
+    df = spark.createDataFrame([(1, "a;b;c", 3, 3, None), (2, "a;b", 2, 3, None), (3, "a;b;c;d", 4, 3, None),
+                                (4, "\x00\x01", 1, 3, "binary garbage"), (5, "", 1, 3, None),
+                                (6, " \t\r", 1, 3, None), (7, "", 1, 3, "binary garbage"), (8, " ", 1, 1, None)],
+                               "id int, _line string, _field_count int, _expected_field_count int, "
+                               "_file_problem string")
     actual = df.transform(flag_structure()).select("id", REASONS)
     expected = spark.createDataFrame([(1, []), (2, ["wrong_field_count"]), (3, ["wrong_field_count"]),
-                                      (4, ["bad_file"])], f"id int, {REASONS} array<string>")
+                                      (4, ["bad_file"]), (5, ["blank_line"]), (6, ["blank_line"]), (7, ["bad_file"]),
+                                      (8, ["blank_line"])], f"id int, {REASONS} array<string>")
     assert_df_equality(actual, expected, ignore_nullable=True)
 
 
@@ -59,8 +63,9 @@ def test_a_feeds_decimal_separator_reaches_its_number_rules(spark):
 
 def bronze_weather(spark, rows, day=dt.date(2026, 11, 21)):
     schema = ("observed_at string, area_id string, temperature_c string, rain_mm_h string, wind_kmh string, "
-              "_field_count int, _expected_field_count int, _file_problem string, event_date date")
-    return spark.createDataFrame([r + (None,) * (5 - len(r)) + (len(r), 5, None, day) for r in rows], schema)
+              "_line string, _field_count int, _expected_field_count int, _file_problem string, event_date date")
+    return spark.createDataFrame([r + (None,) * (5 - len(r)) + (",".join(r), len(r), 5, None, day) for r in rows],
+                                 schema)
 
 
 def test_cleanse_feed_types_every_field_and_keeps_the_raw_text(spark):
