@@ -213,7 +213,7 @@ class Feed:
 
 @dataclass(frozen=True)
 class Ingest:
-    file_suffixes: List[str]         # files read in a date's directory; any other is a bad file (.crc etc. are skipped)
+    file_suffixes: List[str]         # files read in a day's directory; any other is a bad file (rawfiles)
     max_corrupt_files: int           # unreadable files tolerated (each costs one retry of the read)
 
 

@@ -142,10 +142,10 @@ def list_files(spark, directory: str, done_flag: Optional[str] = None) -> List[R
     """Files under ``directory`` (recursively), hidden ones included and marked.
 
     A file is hidden when a part of its path below ``directory`` starts with ``_`` or ``.``
-    (Hadoop's convention for markers and work files: ``_SUCCESS``, ``.part-0.crc``, a
-    ``_temporary/`` folder, an upload in progress). The directory's own ``done_flag`` (the
-    scheduler's signal that the day is complete) is not listed. A missing directory gives an
-    empty list.
+    (Hadoop's convention for work files: a ``_temporary/`` folder, an upload in progress). Not
+    listed at all, as they hold no data: Hadoop's checksum of a listed file (``.x.csv.crc`` next
+    to ``x.csv``), a job's ``_SUCCESS`` marker, and the directory's own ``done_flag`` (the
+    scheduler's signal that the day is complete). A missing directory gives an empty list.
     """
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(directory)
@@ -153,11 +153,16 @@ def list_files(spark, directory: str, done_flag: Optional[str] = None) -> List[R
     if not fs.exists(path):
         return []
     root = fs.makeQualified(path).toUri().getPath().rstrip("/")
-    found, iterator = [], fs.listFiles(path, True)
+    listed, iterator = {}, fs.listFiles(path, True)
     while iterator.hasNext():
         status = iterator.next()
-        below = status.getPath().toUri().getPath()[len(root):].strip("/").split("/")
-        if below == [done_flag]:
+        below = tuple(status.getPath().toUri().getPath()[len(root):].strip("/").split("/"))
+        listed[below] = status
+    found = []
+    for below, status in listed.items():
+        name = below[-1]
+        checksum_of = below[:-1] + (name[1:-len(".crc")],) if name.startswith(".") and name.endswith(".crc") else None
+        if below == (done_flag,) or name == "_SUCCESS" or checksum_of in listed:
             continue
         found.append(RawFile(path=status.getPath().toString(), uri=normal_uri(status.getPath().toUri().toString()),
                              size=int(status.getLen()),

@@ -77,6 +77,10 @@ def bad_day(folder: Path) -> dict:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(content)
     (folder.parent / "_SUCCESS").write_bytes(b"")    # conf's done flag in the day's directory: no data
+    # what Hadoop's local file system writes beside its files: a checksum each, a job's marker
+    (folder / ".good_plain.csv.crc").write_bytes(b"crc\x00\x00\x02\x00")
+    (folder / "_temporary" / "0" / ".part-00000.csv.crc").write_bytes(b"crc\x00\x00\x02\x00")
+    (folder / "_temporary" / "0" / "_SUCCESS").write_bytes(b"")
     return files
 
 
@@ -125,7 +129,8 @@ def ingested(spark, tmp_path_factory):
 def test_job_succeeds_and_names_every_file(ingested):
     code, report, by_name, *_ = ingested
     assert code == 0
-    assert set(by_name) == set(EXPECTED_RECORDS) | {"truncated.txt.gz"}      # the done flag is no file of data
+    # the done flag, checksums and markers are no files of data
+    assert set(by_name) == set(EXPECTED_RECORDS) | {"truncated.txt.gz"}
 
 
 @pytest.mark.parametrize("name, expected", [
