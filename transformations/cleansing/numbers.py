@@ -25,8 +25,9 @@ _GROUPING = rf"^{_END}+|{_END}+$|(?<=\d)(?:{BLANK}|['\u2019])(?=\d{{3}}(?!\d))"
 # Shapes of the text once they are gone, tried in this order.
 _PLAIN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"       # 12, 12.5, -.5, 1.234 (one '.'), 1e3
 _DECIMAL_COMMA = r"^[+-]?\d*,\d+([eE][+-]?\d+)?$"          # 12,5 and 1,234 (European: 1.234), 1,5E-03
-_DOT_GROUPS = r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?([eE][+-]?\d+)?$"  # 1.234.567, 1.234,5
-_COMMA_GROUPS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?([eE][+-]?\d+)?$"  # 1,234,567, 1,234.5
+# (an exponent only after a decimal part: "1.500E3" is no reading, not 1500E3)
+_DOT_GROUPS = r"^[+-]?\d{1,3}(\.\d{3})+(,\d+([eE][+-]?\d+)?)?$"     # 1.234.567, 1.234,5, 1.234,5E3
+_COMMA_GROUPS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+([eE][+-]?\d+)?)?$"   # 1,234,567, 1,234.5
 _INTEGER = r"^[+-]?\d+$"
 _INTEGER_OR_EXPONENT = r"^[+-]?\d+([eE][+-]?\d+)?$"       # _PLAIN without a '.' (decimal comma declared)
 

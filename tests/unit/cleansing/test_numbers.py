@@ -101,6 +101,7 @@ def test_to_double_reads_decimal_comma_and_nulls_garbage_nan_infinity_and_overfl
         ("1,5E-03", 0.0015),      # a decimal comma with an exponent (a European spreadsheet)
         ("-2,5e2", -250.0),
         ("1.234,5E1", 12345.0),
+        ("1,500,000E3", None),    # an exponent after thousands groups: no reading, not 1.5e9
         ("60\x00", 60.0),          # a C string's NUL at the end: Spark's casts drop it, so do we
         ("\x1f60", 60.0),
         ("6\x000", None),          # inside, it is garbage
@@ -135,6 +136,8 @@ def test_a_declared_decimal_separator_settles_what_the_guess_cannot(spark, funct
         ("1 234", 1234, 1234, 1234),               # blanks group thousands in every reading
         ("-42", -42, -42, -42),
         ("1e3", 1000.0, 1000.0, 1000.0),
+        ("1.500E3", 1500.0, None, 1500.0),         # with ',' declared, '.' groups thousands: no exponent then
+        ("1,500E3", None, 1500.0, 1500.0),
         ("12abc", None, None, None),
         (None, None, None, None),
     ]
