@@ -51,8 +51,8 @@ def msisdn_to_e164(raw: ColumnOrName, country_code: str, national_length: int = 
 
     Blanks (incl. NBSP) and ``. - ( ) /`` are removed first, and a ``(0)`` written right after an
     international country code (``"+44 (0)7911 123456"``, ``"+33-(0)6-12-34-56-78"``) is dropped.
-    A home number written with its trunk prefix after the country code (``"+33 06 12 34 56 7"``)
-    is not read: that is a trunk zero kept and a digit lost. The remaining text must be
+    A home number written with a trunk prefix ``"0"`` after the country code (``"+33 06 12 34 56
+    7"``) is not read: that is a trunk zero kept and a digit lost. The remaining text must be
     digits, optionally after one leading '+'. Shapes read, for ``country_code="33"`` and the
     national number ``612345678``:
 
@@ -207,8 +207,10 @@ def _e164_of_clean_text(text: Column, country_code: str, national_length: int, t
     candidate = candidate.when(lost_trunk, F.concat(F.lit(cc), digits))
 
     home_length_ok = ~candidate.startswith(cc) | (F.length(candidate) == len(cc) + national_length)
-    if trunk:
-        # "+33 06 12 34 56 7": the trunk prefix kept after the home code, a digit lost at the end
+    if trunk == "0":
+        # "+33 06 12 34 56 7": the trunk zero kept after the home code, a digit lost at the end. Where
+        # the trunk prefix is 0, no national number starts with it (elsewhere one may: Russia's
+        # trunk 8 and its 812 numbers).
         home_length_ok = home_length_ok & ~candidate.startswith(cc + trunk)
     # With plain digits, candidate is digits too: E.164 is then its length and no leading zero.
     e164_shaped = F.length(candidate).between(8, 15) & ~candidate.startswith("0")

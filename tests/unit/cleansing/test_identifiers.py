@@ -89,6 +89,13 @@ def test_msisdn_other_country_settings(spark):
         ("011 33 6 12 34 56 78", "+33612345678"),
         ("555-0100", None),
     ], "string")
+    # Russia: trunk prefix 8, and St Petersburg's numbers start with 812: a trunk digit after the
+    # country code is the number's own there.
+    check(spark, lambda c: msisdn_to_e164(c, "7", national_length=10, trunk_prefix="8", international_prefix="810"), [
+        ("+7 812 123 45 67", "+78121234567"),
+        ("8 812 123 45 67", "+78121234567"),
+        ("8 912 123 45 67", "+79121234567"),
+    ], "string")
 
 
 def test_msisdn_settings_must_be_digits():
