@@ -82,8 +82,11 @@ class Freshness(Rule):
         latest, future = values["latest"], values["future"] or 0
         future_text = (f"; {fmt(future)} rows with a {self.settings.column} after the end of {_day_text(self)} "
                        f"left out" if future else "")
+        if latest is None and future:
+            return Verdict(FAILED, None, expected, f"no {self.settings.column} up to the end of {_day_text(self)}: "
+                           f"all {fmt(future)} are after it")
         if latest is None:
-            return Verdict(FAILED, None, expected, f"no {self.settings.column} at all: nothing arrived{future_text}")
+            return Verdict(FAILED, None, expected, f"no {self.settings.column} at all: nothing arrived")
         end = self._end()
         if self._date:
             zone = ZoneInfo(self.settings.time_zone) if self.settings.time_zone else dt.timezone.utc

@@ -213,6 +213,9 @@ def test_a_time_after_the_run_date_does_not_hide_a_feed_that_stopped(spark, chec
     _, v = check(df, fresh={"type": "freshness", "column": "t", "max_lag_hours": 3})
     assert v["fresh"].status == FAILED and v["fresh"].observed == 12
     assert v["fresh"].message.endswith("1 rows with a t after the end of 2026-11-21 (UTC) left out")
+    _, v = check(times(spark, dt.datetime(2026, 11, 22, 9, 0)), fresh={"type": "freshness", "column": "t"})
+    assert v["fresh"].status == FAILED
+    assert v["fresh"].message == "no t up to the end of 2026-11-21 (UTC): all 1 are after it"
 
 
 def test_freshness_of_a_date_is_in_whole_days_across_a_dst_change(spark, check):
