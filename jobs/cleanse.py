@@ -112,7 +112,7 @@ def classified(feed: Feed, key: bytes):
     Clear identifiers and the raw line do not survive this step, so nothing after it (cache,
     spill files, silver, quarantine) holds them; nor do the digits of the other fields of a row
     with a structural problem (its values may be shifted, identifiers among them), nor its typed
-    values. The probe dedup within the step shuffles rows before the pseudonyms are taken (the
+    fields' values. The probe dedup within the step shuffles rows before the pseudonyms are taken (the
     survivor decides which raw values the quarantine keeps): conf's ``spark.io.encryption.enabled``
     keeps the shuffle files on the executors' disks encrypted.
     """
