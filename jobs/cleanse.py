@@ -12,7 +12,9 @@ digits masked) and the run id; copies of one event seen by a second probe land t
 
 Subscriber identifiers (MSISDN, IMSI, IMEI) are replaced by their keyed HMAC-SHA256: the key
 comes from ``$CDR_PSEUDONYM_KEY`` or the key file named in conf, and the job refuses to run
-without one. The same key gives the same pseudonyms on every run, so joins work.
+without one. The same key gives the same pseudonyms on every run, so joins work; silver records
+its key's fingerprint (table property ``cdr.pseudonymKeyFingerprint``), and a run with another
+key fails before writing anything unless conf allows the change.
 
 Conservation is checked on every run, per feed: rows read = valid + quarantined + duplicates,
 and the tables written hold exactly those numbers; the figures go to the run log and the JSON
@@ -33,10 +35,12 @@ from pyspark.sql import functions as F
 
 from jobs.runtime.config import Feed
 from jobs.runtime.job import JobContext, JobResult, run_job
-from jobs.runtime.keys import load_pseudonym_key
+from jobs.runtime.config import ConfigError
+from jobs.runtime.keys import key_fingerprint, load_pseudonym_key
 from jobs.runtime.reports import write_json_report
 from jobs.runtime.session import sql_settings
-from jobs.runtime.tables import ConcurrentUndoError, read_date, replace_date, table_version, undo_date
+from jobs.runtime.tables import (ConcurrentUndoError, read_date, replace_date, set_table_property, table_property,
+                                 table_version, undo_date)
 from transformations.cleansing.duplicates import mark_probe_duplicates
 from transformations.cleansing.pseudonymise import hidden_hmac_pads, hmac_sha256_with_pads
 from transformations.cleansing.reasons import REASONS, is_quarantined
@@ -51,6 +55,7 @@ RUN_ID, REPAIRED = "_cleanse_run_id", "_encoding_repaired"
 RAW_LINE_MASKED = "raw_line_masked"   # the raw line of a quarantined row, every digit a 9
 KIND = "_kind"  # valid, quarantined or duplicate
 DEDUP_SOURCE = "__dedup_probe"     # not "_dedup_<key>": a dedup key may be named "source"
+KEY_FINGERPRINT = "cdr.pseudonymKeyFingerprint"   # silver's table property: the key of its pseudonyms
 # Cleansing is one wide projection of string functions per feed. Whole-stage codegen inlines all
 # of it into one Java method (36 KB of bytecode for the CDR feed), beyond what HotSpot compiles:
 # C2 gives up ("out of nodes"), and the stage ran as C1 code or in the interpreter. Without it,
@@ -65,6 +70,10 @@ _DROPPED_FROM_SILVER = (REASONS, DUPLICATE_OF, KIND, "_ingest_time", "_line", "_
 
 class ConservationError(RuntimeError):
     """Rows read and rows written disagree: something was lost or doubled."""
+
+
+class KeyChangedError(ConfigError):
+    """The pseudonymisation key is not the one that wrote the silver table's pseudonyms."""
 
 
 @dataclass
@@ -159,6 +168,38 @@ def classified(feed: Feed, key: bytes):
     return step
 
 
+def check_key_unchanged(ctx: JobContext, name: str, silver: str, fingerprint: str) -> bool:
+    """Whether the silver table must record ``fingerprint`` (:func:`jobs.runtime.keys.key_fingerprint`
+    of this run's key) after the run's write: it has none yet, or the key changed and conf allows it.
+
+    A new key gives unrelated pseudonyms: the run's dates would not join with the earlier ones (a
+    key from another environment, a changed key file, a key's text read differently by another
+    version). So a run whose key differs from the one the table records stops here, before
+    anything is written, unless ``cleanse.pseudonymisation.allow_key_change`` (a deliberate rotation).
+
+    Raises
+    ------
+    KeyChangedError
+        Naming the table and both fingerprints (never the key), when the key changed unallowed.
+    """
+    recorded = table_property(ctx.spark, silver, KEY_FINGERPRINT)
+    if recorded == fingerprint:
+        return False
+    if recorded is None:
+        return True
+    settings = ctx.config.cleanse.pseudonymisation
+    change = (f"{name}: the pseudonymisation key (fingerprint {fingerprint}) is not the one of the pseudonyms "
+              f"in {silver} (fingerprint {recorded})")
+    if not settings.allow_key_change:
+        raise KeyChangedError(
+            f"{change}: this run's pseudonyms would not join with the earlier dates; nothing written. Check "
+            f"${settings.key_env} and the key file; after a deliberate key rotation, run once with "
+            "--set cleanse.pseudonymisation.allow_key_change=true")
+    ctx.log.warning(f"{change}: allowed by cleanse.pseudonymisation.allow_key_change; from {ctx.run_date} on, "
+                    "the table's pseudonyms are the new key's")
+    return True
+
+
 def silver_rows(df: DataFrame, feed: Feed, run_id: str) -> DataFrame:
     """Valid survivors: typed columns, lineage, no raw text."""
     raw_columns = [c for c in df.columns if c.startswith("raw_")]
@@ -176,8 +217,9 @@ def quarantine_rows(df: DataFrame, feed: Feed, run_id: str) -> DataFrame:
         "_ingest_run_id", F.lit(run_id).alias(RUN_ID), "event_date")
 
 
-def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> FeedCleanse:
-    """Cleanse one feed's run date, write silver and quarantine, check conservation.
+def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes, record_key: bool = False) -> FeedCleanse:
+    """Cleanse one feed's run date, write silver and quarantine, check conservation; with
+    ``record_key``, record the key's fingerprint in silver after (see :func:`check_key_unchanged`).
 
     The figures are checked against bronze before anything is written, and the written tables
     against the figures after: when those disagree, or a write fails, the run date of both tables
@@ -213,6 +255,8 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes) -> Feed
         with ctx.step(f"{name}: conservation"):
             count_written(ctx, outcome)
             check_conservation(name, outcome)
+        if record_key:
+            set_table_property(spark, outcome.silver, KEY_FINGERPRINT, key_fingerprint(key), run_id=ctx.run_id)
     except Exception:
         for path, version in versions.items():
             try:
@@ -264,7 +308,11 @@ def check_conservation(name: str, outcome: FeedCleanse) -> None:
 
 def run(ctx: JobContext) -> JobResult:
     key = ctx.prepared
-    outcomes = [cleanse_one_feed(ctx, name, feed, key) for name, feed in ctx.config.feeds.items()]
+    feeds = ctx.config.feeds
+    # every feed's key check before any feed is written
+    record = {name: check_key_unchanged(ctx, name, zone_path(ctx, "silver", name), key_fingerprint(key))
+              for name, feed in feeds.items() if identifier_fields(feed)}
+    outcomes = [cleanse_one_feed(ctx, name, feed, key, record.get(name, False)) for name, feed in feeds.items()]
     return report(ctx, outcomes)
 
 

@@ -224,6 +224,7 @@ class Pseudonymisation:
     key_env: str                     # environment variable holding the key
     key_file: Optional[str]          # or a file holding it (first line)
     create_missing_key_file: bool    # local only: create a random key file on first run
+    allow_key_change: bool = False   # for the one run after a deliberate key rotation
 
 
 @dataclass(frozen=True)

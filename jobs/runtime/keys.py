@@ -5,6 +5,8 @@ It is never logged; only its source (variable or file name) is.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 from jobs.runtime.config import Config, ConfigError
 
 MIN_KEY_BYTES = 16
+_FINGERPRINT_MESSAGE = b"cdr-pipelines pseudonymisation key fingerprint v1"
 
 
 def load_pseudonym_key(config: Config) -> bytes:
@@ -55,6 +58,26 @@ def load_pseudonym_key(config: Config) -> bytes:
     if len(key) < MIN_KEY_BYTES:
         raise ConfigError(f"cleanse.pseudonymisation: the key from {source} is shorter than {MIN_KEY_BYTES} bytes")
     return key
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A public name of the key: tells whether two runs used the same key, gives nothing of it.
+
+    The first 16 hex digits of HMAC-SHA256 under the key of a fixed text that is no identifier:
+    neither the key nor any pseudonym can be derived from it, so it may be logged and stored
+    beside the tables (see :func:`jobs.cleanse.check_key_unchanged`).
+
+    Parameters
+    ----------
+    key
+        The key bytes, as :func:`load_pseudonym_key` gives them.
+
+    Returns
+    -------
+    str
+        16 lowercase hex digits.
+    """
+    return hmac.new(key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:16]
 
 
 def _normal_key(text: str) -> str:

@@ -7,6 +7,8 @@ from typing import Optional
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
+from jobs.runtime.session import sql_settings
+
 DATE_COLUMN = "event_date"
 
 
@@ -112,6 +114,27 @@ def undo_date(spark: SparkSession, path: str, version: Optional[int], day: dt.da
     else:
         earlier = spark.read.format("delta").option("versionAsOf", base).load(path).where(predicate)
         replace_date(earlier, path, day, partition_column, None if run_id is None else f"{run_id} undo")
+
+
+def table_property(spark: SparkSession, path: str, name: str) -> Optional[str]:
+    """The value of table property ``name`` of the Delta table at ``path``; ``None`` when the
+    table or the property does not exist."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return DeltaTable.forPath(spark, path).detail().first()["properties"].get(name)
+
+
+def set_table_property(spark: SparkSession, path: str, name: str, value: str, run_id: Optional[str] = None) -> None:
+    """Set table property ``name`` of the Delta table at ``path`` (a commit of its metadata alone).
+
+    With ``run_id``, the commit carries it as its ``userMetadata``, as :func:`replace_date`'s do,
+    so :func:`undo_date` counts it among the run's own commits.
+    """
+    table = "delta.`" + path.replace("`", "``") + "`"
+    text = value.replace("\\", "\\\\").replace("'", "\\'")
+    settings = {} if run_id is None else {"spark.databricks.delta.commitInfo.userMetadata": run_id}
+    with sql_settings(spark, settings):
+        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('{name}' = '{text}')")
 
 
 def read_date(spark: SparkSession, path: str, day: dt.date, partition_column: str = DATE_COLUMN) -> DataFrame:

@@ -93,3 +93,14 @@ def test_the_environment_and_the_key_file_give_the_same_key_for_the_same_text(tm
     from_file = load_pseudonym_key(local(tmp_path))
     monkeypatch.setenv(ENV, written)
     assert load_pseudonym_key(local(tmp_path)) == from_file == b"same-key-in-both-places-01"
+
+
+def test_the_key_fingerprint_names_a_key_without_showing_it():
+    from jobs.runtime.keys import key_fingerprint
+    key = b"fingerprint-test-key-0123456789ab"
+    fingerprint = key_fingerprint(key)
+    assert len(fingerprint) == 16 and set(fingerprint) <= set("0123456789abcdef")
+    assert key_fingerprint(bytes(key)) == fingerprint                 # the same key, the same name
+    assert key_fingerprint(key + b"\n") != fingerprint                 # one byte more, another key
+    assert key_fingerprint(b"another-key-0123456789abcdef") != fingerprint
+    assert fingerprint not in key.hex() and key.decode() not in fingerprint

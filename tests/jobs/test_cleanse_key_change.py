@@ -1,0 +1,91 @@
+"""Silver records its pseudonymisation key's fingerprint: a run with another key fails before
+writing anything (its pseudonyms would not join with the earlier dates), unless conf allows a
+deliberate rotation."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from delta.tables import DeltaTable
+
+from jobs import cleanse, ingest
+from jobs.runtime.job import run_job
+from jobs.runtime.keys import key_fingerprint
+from tests.conftest import FAST_SPARK_SETTINGS, pseudonym_key
+from tests.jobs.test_kill_during_write import args_for, versions, write_raw_day
+
+KEY, OTHER_KEY = "key-change-test-key-0123456789ab", "another-test-key-0123456789abcdef"
+SILVER = ("silver", "cdr")
+
+
+@pytest.fixture(scope="module")
+def cleansed_once(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("day")
+    write_raw_day(root, records=600, files=2)
+    with pseudonym_key(KEY):
+        assert run_job("ingest", ingest.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS) == 0
+        assert run_job("cleanse", cleanse.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS,
+                       preflight=cleanse.load_pseudonym_key) == 0
+    return root
+
+
+@pytest.fixture
+def day(cleansed_once, tmp_path):
+    root = tmp_path / "day"
+    shutil.copytree(cleansed_once, root)
+    return root
+
+
+def cleanse_with(key: str, root, *overrides) -> int:
+    with pseudonym_key(key):
+        return run_job("cleanse", cleanse.run, args_for(root, overrides), spark_extra=FAST_SPARK_SETTINGS,
+                       preflight=cleanse.load_pseudonym_key)
+
+
+def properties(spark, root, feed: str = "cdr") -> dict:
+    return DeltaTable.forPath(spark, str(root / "silver" / feed)).detail().first()["properties"]
+
+
+def callers(spark, root) -> set:
+    silver = spark.read.format("delta").load(str(root / "silver" / "cdr"))
+    return {r[0] for r in silver.select("calling_number").distinct().collect()}
+
+
+def test_the_first_run_records_the_key_fingerprint_in_silver_and_a_rerun_keeps_it(spark, day):
+    assert properties(spark, day)[cleanse.KEY_FINGERPRINT] == key_fingerprint(KEY.encode())
+    for feed in ("radio", "cells", "weather"):     # no identifiers: no key to record
+        if DeltaTable.isDeltaTable(spark, str(day / "silver" / feed)):
+            assert cleanse.KEY_FINGERPRINT not in properties(spark, day, feed)
+    before = versions(day)[SILVER]
+    assert cleanse_with(KEY, day) == 0
+    history = DeltaTable.forPath(spark, str(day / "silver" / "cdr")).history().select("operation").collect()
+    assert [r.operation for r in history].count("SET TBLPROPERTIES") == 1     # not recorded again
+    assert len(versions(day)[SILVER]) == len(before) + 1                      # the date's replace only
+
+
+def test_a_run_with_another_key_fails_before_writing_and_names_both_fingerprints(spark, day, capfd):
+    before = versions(day)
+    callers_before = callers(spark, day)
+    capfd.readouterr()
+
+    assert cleanse_with(OTHER_KEY, day) == 1
+
+    assert versions(day) == before                       # nothing written, in any table
+    assert callers(spark, day) == callers_before
+    err = "".join(capfd.readouterr())
+    assert "not the one of the pseudonyms" in err and str(day / "silver" / "cdr") in err
+    assert key_fingerprint(OTHER_KEY.encode()) in err and key_fingerprint(KEY.encode()) in err
+    assert "allow_key_change" in err
+    assert OTHER_KEY not in err and KEY not in err
+
+
+def test_a_deliberate_rotation_is_allowed_by_conf_and_recorded(spark, day):
+    callers_before = callers(spark, day)
+
+    assert cleanse_with(OTHER_KEY, day, "cleanse.pseudonymisation.allow_key_change=true") == 0
+
+    assert properties(spark, day)[cleanse.KEY_FINGERPRINT] == key_fingerprint(OTHER_KEY.encode())
+    assert callers(spark, day).isdisjoint(callers_before)        # the date's pseudonyms are the new key's
+    # from then on the new key is the table's: the old one is refused
+    assert cleanse_with(KEY, day) == 1
+    assert cleanse_with(OTHER_KEY, day) == 0
