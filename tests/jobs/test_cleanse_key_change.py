@@ -3,16 +3,14 @@ writing anything (its pseudonyms would not join with the earlier dates), unless 
 deliberate rotation."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from delta.tables import DeltaTable
 
-from jobs import cleanse, ingest
+from jobs import cleanse
 from jobs.runtime.job import run_job
 from jobs.runtime.keys import key_fingerprint
 from tests.conftest import FAST_SPARK_SETTINGS, pseudonym_key
-from tests.jobs.test_kill_during_write import args_for, versions, write_raw_day
+from tests.jobs.test_kill_during_write import args_for, copied_day, ingested_and_cleansed_day, versions
 
 KEY, OTHER_KEY = "key-change-test-key-0123456789ab", "another-test-key-0123456789abcdef"
 SILVER = ("silver", "cdr")
@@ -20,20 +18,12 @@ SILVER = ("silver", "cdr")
 
 @pytest.fixture(scope="module")
 def cleansed_once(spark, tmp_path_factory):
-    root = tmp_path_factory.mktemp("day")
-    write_raw_day(root, records=600, files=2)
-    with pseudonym_key(KEY):
-        assert run_job("ingest", ingest.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS) == 0
-        assert run_job("cleanse", cleanse.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS,
-                       preflight=cleanse.load_pseudonym_key) == 0
-    return root
+    return ingested_and_cleansed_day(tmp_path_factory.mktemp("day"), KEY, records=600, files=2)
 
 
 @pytest.fixture
 def day(cleansed_once, tmp_path):
-    root = tmp_path / "day"
-    shutil.copytree(cleansed_once, root)
-    return root
+    return copied_day(cleansed_once, tmp_path)
 
 
 def cleanse_with(key: str, root, *overrides) -> int:

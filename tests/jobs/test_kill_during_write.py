@@ -80,24 +80,33 @@ def key_in_environment(monkeypatch):
     monkeypatch.setenv("CDR_PSEUDONYM_KEY", KEY)
 
 
-@pytest.fixture(scope="module")
-def ingested_and_cleansed(spark, tmp_path_factory):
-    """A raw day, ingested and cleansed once for the module."""
-    root = tmp_path_factory.mktemp("day")
-    write_raw_day(root, files=120)   # one task each: the ingest write lasts long enough to be killed
-    with pseudonym_key(KEY):
+def ingested_and_cleansed_day(root: Path, key: str, records: int = 3000, files: int = 4) -> Path:
+    """A raw day written under ``root``, then ingested and cleansed with ``key``."""
+    write_raw_day(root, records, files)
+    with pseudonym_key(key):
         assert run_job("ingest", ingest.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS) == 0
         assert run_job("cleanse", cleanse.run, args_for(root), spark_extra=FAST_SPARK_SETTINGS,
                        preflight=cleanse.load_pseudonym_key) == 0
     return root
 
 
+def copied_day(root: Path, tmp_path: Path) -> Path:
+    """A copy of a day's zones for one test (Delta tables hold relative paths: a copy is a table)."""
+    copy = tmp_path / "day"
+    shutil.copytree(root, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def ingested_and_cleansed(spark, tmp_path_factory):
+    """A raw day, ingested and cleansed once for the module."""
+    # one task per file: the ingest write lasts long enough to be killed
+    return ingested_and_cleansed_day(tmp_path_factory.mktemp("day"), KEY, files=120)
+
+
 @pytest.fixture
 def first_version(ingested_and_cleansed, tmp_path):
-    """A copy of the module's day for one test (Delta tables hold relative paths: a copy is a table)."""
-    root = tmp_path / "day"
-    shutil.copytree(ingested_and_cleansed, root)
-    return root
+    return copied_day(ingested_and_cleansed, tmp_path)
 
 
 @pytest.mark.parametrize("job, zone", [("cleanse", "silver"), ("ingest", "bronze")])
