@@ -128,7 +128,7 @@ def land(ctx: JobContext, name: str, feed: Feed, profiles: List[FileProfile], ta
         file_profiles = spark.createDataFrame(rows, FILE_PROFILE_SCHEMA)
         bronze = (read_lines(ctx, profiles)
                   .transform(lines_to_bronze(list(feed.fields), feed.delimiter, feed.encoding, feed.fallback_encoding,
-                                             file_profiles, ctx.run_id))
+                                             file_profiles, ctx.run_id, quote=feed.quote))
                   .withColumn("event_date", F.lit(day)))
         try:
             replace_date(bronze, table, day, run_id=ctx.run_id)

@@ -202,6 +202,7 @@ class Feed:
     default_country: str             # E.164 country code for national numbers
     fields: Dict[str, FieldRule]
     decimal_separator: Optional[str] = None   # '.' or ','; None: either, guessed per value ("1,234" is 1.234)
+    quote: Optional[str] = '"'       # quoted fields (RFC 4180) hold delimiters; None: quotes are text
     # country code -> first digits of its numbers dialled as home national numbers (overseas departments)
     overseas_prefixes: Dict[str, List[str]] = field(default_factory=dict)
     # where a file's source (probe, switch) is in its path: group 1 of this regular expression;
@@ -634,6 +635,10 @@ def _check_feeds(feeds: Dict[str, Feed]) -> None:
             raise ConfigError(f"{prefix}.overseas_prefixes: {error}") from None
         if len(feed.delimiter) != 1:
             raise ConfigError(f"{prefix}.delimiter: expected one character, got {feed.delimiter!r}")
+        if feed.quote is not None and (len(feed.quote) != 1 or feed.quote == feed.delimiter
+                                       or feed.quote.isalnum() or feed.quote.isspace()):
+            raise ConfigError(f"{prefix}.quote: expected one character, not the delimiter, a letter, a digit or "
+                              f"a blank (or ~: no quoting), got {feed.quote!r}")
         if not feed.fields:
             raise ConfigError(f"{prefix}.fields: a feed needs at least one field")
         sources = [rule.source for rule in feed.fields.values()]

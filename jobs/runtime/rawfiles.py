@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 from jobs.runtime.config import Feed
+from transformations.ingestion.bronze import split_line
 from transformations.ingestion.charsets import decoded_header
 
 # Delimiters a misconfigured export commonly uses instead of the declared one.
@@ -92,11 +93,12 @@ def check_header(raw: Optional[bytes], feed: Feed, path: str, size: int, uri: st
         profile.problem = f"not a text file: the first line is not {feed.encoding} text"
         return profile
     # column names match whatever their case: a tool that upper-cases the header changes nothing else
-    names = [name.strip().lower() for name in text.split(feed.delimiter)]
+    names = [name.strip().lower() for name in split_line(text, feed.delimiter, feed.quote)]
     wanted = {rule.source.lower(): name for name, rule in feed.fields.items()}
     if len(names) == 1:
-        other = next((d for d in COMMON_DELIMITERS if d != feed.delimiter and len(text.split(d)) > 1
-                      and {n.strip().lower() for n in text.split(d)} & set(wanted)), None)
+        other = next((d for d in COMMON_DELIMITERS if d != feed.delimiter and d != feed.quote
+                      and len(split_line(text, d, feed.quote)) > 1
+                      and {n.strip().lower() for n in split_line(text, d, feed.quote)} & set(wanted)), None)
         if other is not None:
             profile.problem = (f"wrong delimiter: the header splits on '{display_delimiter(other)}', "
                                f"the feed declares '{display_delimiter(feed.delimiter)}'")

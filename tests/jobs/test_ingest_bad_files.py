@@ -59,6 +59,7 @@ def bad_day(folder: Path) -> dict:
         "header_only.txt.gz": gz([HEADER]),
         "no_header.txt.gz": gz([record(8), record(9)]),
         "wrong_delimiter.txt.gz": gz([HEADER.replace(";", ","), record(5, ","), record(6, ",")]),
+        "wrong_delimiter_quoted.csv": ('"' + HEADER.replace(";", '","') + '"\n' + record(30, ",") + "\n").encode(),
         "missing_columns.txt.gz": gz([HEADER.replace(";imsi", ""), record(7).replace(";208011234567890", "")]),
         "truncated.txt.gz": full[: len(full) // 2],
         "export.zip": b"PK\x03\x04" + os.urandom(200),
@@ -69,6 +70,11 @@ def bad_day(folder: Path) -> dict:
         # a tool that upper-cases the header, a blank line before it (the blank line is a record)
         "upper_case_header.csv": (HEADER.upper() + "\n" + record(24) + "\n").encode("utf-8"),
         "blank_line_first.csv": ("\n" + HEADER + "\n" + record(25) + "\n").encode("utf-8"),
+        # RFC 4180 quoting: a quoted header, a field holding the delimiter and a doubled quote, and a
+        # quote left open (split on every delimiter: one field too many, cleanse quarantines it)
+        "quoted_fields.csv": "".join(line + "\n" for line in (
+            '"' + HEADER.replace(";", '";"') + '"', record(28, tariff_plan='"Forfait; 2h ""Pro"""'),
+            record(29, tariff_plan='"Forfait; 3h'))).encode("utf-8"),
         # a copy still being written: named, not read
         "_temporary/0/part-00000.csv": (HEADER + "\n" + record(26) + "\n").encode("utf-8"),
         ".upload.csv": (HEADER + "\n" + record(27) + "\n").encode("utf-8"),
@@ -97,15 +103,16 @@ EXPECTED_RECORDS = {
     "empty.txt.gz": 0, "empty_compressed.txt.gz": 0, "header_only.txt.gz": 0,
     "no_header.txt.gz": 2,               # its first line is a record, not a header: landed too
     "wrong_delimiter.txt.gz": 3,         # header included: it is not a header of this feed
+    "wrong_delimiter_quoted.csv": 2,
     "missing_columns.txt.gz": 2,
     "export.zip": 0,                     # not read, named
     "export[1].csv": 2, "export1.csv": 1, "export{b,c}.csv": 1,
-    "upper_case_header.csv": 1, "blank_line_first.csv": 2,
+    "upper_case_header.csv": 1, "blank_line_first.csv": 2, "quoted_fields.csv": 2,
     "part-00000.csv": 0, ".upload.csv": 0,     # hidden: not read, named
 }
 HEADERS = {"good.txt.gz", "good_plain.csv", "bom_header.csv", "windows_export.csv", "header_only.txt.gz",
            "truncated.txt.gz", "export[1].csv", "export1.csv", "export{b,c}.csv", "upper_case_header.csv",
-           "blank_line_first.csv"}
+           "blank_line_first.csv", "quoted_fields.csv"}
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +147,7 @@ def test_job_succeeds_and_names_every_file(ingested):
     ("empty_compressed.txt.gz", "empty file"),
     ("no_header.txt.gz", "no header: the first line names none of the feed's columns"),
     ("wrong_delimiter.txt.gz", "wrong delimiter: the header splits on ','"),
+    ("wrong_delimiter_quoted.csv", "wrong delimiter: the header splits on ','"),
     ("missing_columns.txt.gz", "missing columns: imsi"),
     ("export.zip", "not read: the name does not end with .gz, .bz2, .csv, .tsv, .txt"),
 ])
@@ -228,6 +236,16 @@ def test_an_upper_case_header_and_a_blank_line_before_the_header_still_find_the_
     blank, = [r for r in bronze.where(F.col("_source_file").endswith("/blank_line_first.csv")).collect()
               if r.record_id != "202611210000000025"]
     assert blank._line == "" and blank._field_count == 1     # landed: cleanse quarantines it as blank_line
+
+
+def test_quoted_fields_are_read_and_an_open_quote_is_not_guessed_at(ingested):
+    *_, by_name, _, _, bronze, _ = ingested
+    assert by_name["quoted_fields.csv"]["problem"] is None and by_name["quoted_fields.csv"]["warnings"] == []
+    quoted, open_quote = bronze.where(F.col("_source_file").endswith("/quoted_fields.csv")).orderBy("_line").collect()
+    assert quoted.record_id == "202611210000000028" and quoted._field_count == 14
+    assert quoted.tariff_plan == 'Forfait; 2h "Pro"' and quoted.roaming == "N"
+    assert open_quote.record_id == "202611210000000029" and open_quote._field_count == 15   # wrong_field_count
+    assert open_quote.tariff_plan == '"Forfait'
 
 
 def test_a_file_under_a_hidden_name_is_named_and_not_read(ingested):

@@ -437,6 +437,8 @@ def test_feeds_come_from_the_included_file():
     ("feeds.cdr.fields.duration_s.minimum=90000", "feeds.cdr.fields.duration_s: minimum 90000.0 is above maximum"),
     ("feeds.cdr.fields.imsi.colour=red", "feeds.cdr.fields.imsi.colour: unknown key"),
     ("feeds.cdr.delimiter=;;", "feeds.cdr.delimiter: expected one character"),
+    ("feeds.cdr.quote=;", "feeds.cdr.quote: expected one character, not the delimiter"),
+    ("feeds.cells.quote=''", "feeds.cells.quote: expected one character"),
     ("feeds.cdr.dedup.time=begin", "feeds.cdr.dedup: 'begin' is not one of the feed's fields"),
     ("feeds.cdr.outcome.codes.dropped=41", "feeds.cdr.outcome.codes.dropped: expected a list"),
     ("feeds.cdr.fields.imei.source=imsi", "feeds.cdr.fields: two fields read the same source column"),
@@ -470,6 +472,12 @@ def test_bad_feed_layout_is_named(override, message):
 ])
 def test_charsets_are_accepted_in_their_usual_spellings(overrides):
     assert local(*overrides).feeds["cdr"].encoding == overrides[0].split("=")[1]
+
+
+def test_quoting_is_rfc_4180_unless_a_feed_turns_it_off():
+    assert local().feeds["cells"].quote == '"'
+    assert local("feeds.cells.quote=null").feeds["cells"].quote is None
+    assert local("feeds.cells.quote=\"'\"").feeds["cells"].quote == "'"
 
 
 def test_a_feed_without_its_type_is_named(conf_dir):

@@ -8,7 +8,7 @@ it). Only header lines are left out; ingest counts them.
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -54,13 +54,67 @@ def source_of(file: Column, pattern: Optional[str] = None) -> Column:
     return F.when(found != "", found)
 
 
-def split_fields(text: Column, delimiter: str) -> Column:
-    """All fields of a delimited line (empty fields kept, trailing ones too)."""
-    return F.split(text, re.escape(delimiter), -1)
+QUOTE = '"'   # RFC 4180's: a field holding the delimiter or a quote is quoted, a quote inside doubled
+
+
+def _field_pattern(delimiter: str, quote: str) -> str:
+    # A field: quoted (spaces around the quotes allowed), or a text without delimiter or quote.
+    d, q = re.escape(delimiter), re.escape(quote)
+    return f" *{q}(?:[^{q}]|{q}{q})*{q} *|[^{d}{q}]*"
+
+
+def _line_pattern(delimiter: str, quote: str) -> str:
+    field = _field_pattern(delimiter, quote)
+    return f"(?:{field})(?:{re.escape(delimiter)}(?:{field}))*"
+
+
+def split_fields(text: Column, delimiter: str, quote: Optional[str] = QUOTE) -> Column:
+    """All fields of a delimited line (empty fields kept, trailing ones too), quoted fields read.
+
+    Parameters
+    ----------
+    text
+        String Column: one line.
+    delimiter
+        One character.
+    quote
+        The quote character (RFC 4180: ``"a;b"`` is the field ``a;b``, and a quote inside a
+        quoted field is written twice, ``"a ""b"" c"`` is ``a "b" c``; spaces around the
+        quotes are dropped), or None: quotes are text. A line
+        whose quotes do not pair up as whole fields (``O"Brien``, ``"open``) is split on every
+        delimiter, as without a quote character.
+
+    Returns
+    -------
+    Column
+        Array of strings. A line without the quote character is split by ``split`` alone; only
+        the others pay for the regular expressions. See :func:`split_line` for the same in Python.
+    """
+    plain = F.split(text, re.escape(delimiter), -1)
+    if not quote:
+        return plain
+    tokens = F.regexp_extract_all(text, F.lit(f"(?:^|{re.escape(delimiter)})({_field_pattern(delimiter, quote)})"), 1)
+
+    def unquoted(token: Column) -> Column:
+        inner = F.trim(token)
+        return F.when(inner.startswith(quote), F.replace(inner.substr(F.lit(2), F.length(inner) - 2),
+                                                         F.lit(quote * 2), F.lit(quote))).otherwise(token)
+    quoted = F.transform(tokens, unquoted)
+    well_quoted = text.rlike(f"^{_line_pattern(delimiter, quote)}\\z")
+    return F.when(F.instr(text, quote) == 0, plain).when(well_quoted, quoted).otherwise(plain)
+
+
+def split_line(text: str, delimiter: str, quote: Optional[str] = QUOTE) -> List[str]:
+    """:func:`split_fields` in Python, for the driver's header check: the same fields."""
+    if not quote or quote not in text or re.fullmatch(_line_pattern(delimiter, quote), text) is None:
+        return text.split(delimiter)
+    tokens = [m.group(1) for m in re.finditer(f"(?:^|{re.escape(delimiter)})({_field_pattern(delimiter, quote)})",
+                                              text)]
+    return [t.strip(" ")[1:-1].replace(quote * 2, quote) if t.strip(" ").startswith(quote) else t for t in tokens]
 
 
 def lines_to_bronze(fields: Sequence[str], delimiter: str, encoding: str, fallback_encoding: Optional[str],
-                    profiles: DataFrame, run_id: str):
+                    profiles: DataFrame, run_id: str, quote: Optional[str] = QUOTE):
     """Curried step: raw lines (``_line``, ``_source_file``) to bronze rows.
 
     Parameters
@@ -75,6 +129,8 @@ def lines_to_bronze(fields: Sequence[str], delimiter: str, encoding: str, fallba
         broadcast.
     run_id
         The ingest run, stamped on every row with the ingest time.
+    quote
+        The feed's quote character, or None (see :func:`split_fields`).
 
     Returns
     -------
@@ -88,7 +144,7 @@ def lines_to_bronze(fields: Sequence[str], delimiter: str, encoding: str, fallba
         text = F.col("_text")
         parts = F.col("_parts")
         with_parts = joined.withColumn("_text", decoded_line(F.col(LINE), encoding, fallback_encoding)).withColumn(
-            "_parts", split_fields(text, delimiter))
+            "_parts", split_fields(text, delimiter, quote))
         body = with_parts.where(F.col("_header").isNull() | (text != F.col("_header")))
 
         def field(name: str) -> Column:
