@@ -157,13 +157,17 @@ def classified(feed: Feed, key: bytes):
         # A line split into the wrong number of fields has its values shifted: an identifier can sit
         # in any other field. Those fields keep their shape only, as the raw line does. Only the
         # quarantine keeps raw values: a valid row's are null, so the cached rows do not carry them.
-        # Their typed values are null: the cached rows must not hold one (the MSISDN parsed as a
-        # duration), and no table takes a quarantined row's typed values.
+        # Their typed values, and the columns derived from them (local hour, outcome), are null: the
+        # cached rows must not hold one (the MSISDN parsed as a duration), and no table takes a
+        # quarantined row's typed values.
         structural = F.coalesce(reduce(or_, [F.array_contains(F.col(REASONS), reason) for reason in STRUCTURAL]),
                                 F.lit(False))
         pseudonyms.update({raw(name): F.when(structural, masked_digits(F.col(raw(name)))).when(kept, F.col(raw(name)))
                            for name in feed.fields if name not in identifiers})
-        pseudonyms.update({name: F.when(~structural, F.col(name)) for name in feed.fields if name not in identifiers})
+        derived = [r.local_hour for r in feed.fields.values() if r.local_hour] + (
+            [feed.outcome.target] if feed.outcome is not None else [])
+        pseudonyms.update({name: F.when(~structural, F.col(name))
+                           for name in [*feed.fields, *derived] if name not in identifiers})
         return df.withColumns(pseudonyms)
     return step
 

@@ -66,12 +66,14 @@ def test_the_cached_row_of_a_shifted_line_holds_no_typed_value(spark):
     """The job caches classify's rows (memory, then disk): a shifted line's typed fields, which may
     hold an identifier parsed as a number (the MSISDN as a duration of 612345678 s), are null."""
     shifted = GOOD[:1] + GOOD[2:]
-    bronze = spark.createDataFrame([bronze_row(shifted)], SCHEMA)
+    one_too_many = GOOD + ["extra"]          # every field in place: the hour and the outcome derive
+    bronze = spark.createDataFrame([bronze_row(shifted), bronze_row(one_too_many)], SCHEMA)
     with sql_settings(spark, CLASSIFY_SETTINGS):      # as the job plans it
-        row, = bronze.transform(classified(FEED, KEY)).collect()
-    assert row[KIND] == "quarantined"
+        rows = bronze.transform(classified(FEED, KEY)).collect()
     identifiers = identifier_fields(FEED)
-    assert {name: row[name] for name in FEED.fields if name not in identifiers} == {
-        name: None for name in FEED.fields if name not in identifiers}
-    for clear in (CALLING, CALLING[1:], CALLED, CALLED[3:], IMSI, IMEI):
-        assert clear not in repr(row.asDict()), clear
+    typed = [name for name in FEED.fields if name not in identifiers] + ["local_hour", "outcome"]
+    for row in rows:
+        assert row[KIND] == "quarantined"
+        assert {name: row[name] for name in typed} == {name: None for name in typed}
+        for clear in (CALLING, CALLING[1:], CALLED, CALLED[3:], IMSI, IMEI):
+            assert clear not in repr(row.asDict()), clear
