@@ -70,11 +70,13 @@ def bad_day(folder: Path) -> dict:
         # a tool that upper-cases the header, a blank line before it (the blank line is a record)
         "upper_case_header.csv": (HEADER.upper() + "\n" + record(24) + "\n").encode("utf-8"),
         "blank_line_first.csv": ("\n" + HEADER + "\n" + record(25) + "\n").encode("utf-8"),
-        # RFC 4180 quoting: a quoted header, a field holding the delimiter and a doubled quote, and a
-        # quote left open (split on every delimiter: one field too many, cleanse quarantines it)
+        # RFC 4180 quoting: a quoted header, a field holding the delimiter and a doubled quote, a
+        # quote left open (its field ends at the next delimiter: one field too many, cleanse
+        # quarantines it), and a quoted field on the line of a quote inside a word
         "quoted_fields.csv": "".join(line + "\n" for line in (
             '"' + HEADER.replace(";", '";"') + '"', record(28, tariff_plan='"Forfait; 2h ""Pro"""'),
-            record(29, tariff_plan='"Forfait; 3h'))).encode("utf-8"),
+            record(29, tariff_plan='"Forfait; 3h'),
+            record(31, tariff_plan='O"Brien').replace("202611210000000031", '"202611210000000031"'))).encode("utf-8"),
         # a copy still being written: named, not read
         "_temporary/0/part-00000.csv": (HEADER + "\n" + record(26) + "\n").encode("utf-8"),
         ".upload.csv": (HEADER + "\n" + record(27) + "\n").encode("utf-8"),
@@ -107,7 +109,7 @@ EXPECTED_RECORDS = {
     "missing_columns.txt.gz": 2,
     "export.zip": 0,                     # not read, named
     "export[1].csv": 2, "export1.csv": 1, "export{b,c}.csv": 1,
-    "upper_case_header.csv": 1, "blank_line_first.csv": 2, "quoted_fields.csv": 2,
+    "upper_case_header.csv": 1, "blank_line_first.csv": 2, "quoted_fields.csv": 3,
     "part-00000.csv": 0, ".upload.csv": 0,     # hidden: not read, named
 }
 HEADERS = {"good.txt.gz", "good_plain.csv", "bom_header.csv", "windows_export.csv", "header_only.txt.gz",
@@ -238,10 +240,13 @@ def test_an_upper_case_header_and_a_blank_line_before_the_header_still_find_the_
     assert blank._line == "" and blank._field_count == 1     # landed: cleanse quarantines it as blank_line
 
 
-def test_quoted_fields_are_read_and_an_open_quote_is_not_guessed_at(ingested):
+def test_quoted_fields_are_read_and_a_quote_inside_a_field_is_text(ingested):
     *_, by_name, _, _, bronze, _ = ingested
     assert by_name["quoted_fields.csv"]["problem"] is None and by_name["quoted_fields.csv"]["warnings"] == []
-    quoted, open_quote = bronze.where(F.col("_source_file").endswith("/quoted_fields.csv")).orderBy("_line").collect()
+    stray_quote, quoted, open_quote = (bronze.where(F.col("_source_file").endswith("/quoted_fields.csv"))
+                                       .orderBy("_line").collect())
+    assert stray_quote.record_id == "202611210000000031" and stray_quote._field_count == 14
+    assert stray_quote.tariff_plan == 'O"Brien'
     assert quoted.record_id == "202611210000000028" and quoted._field_count == 14
     assert quoted.tariff_plan == 'Forfait; 2h "Pro"' and quoted.roaming == "N"
     assert open_quote.record_id == "202611210000000029" and open_quote._field_count == 15   # wrong_field_count

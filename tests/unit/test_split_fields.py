@@ -21,11 +21,21 @@ CASES = [
     ('a; "b;c" ;d', ";", ["a", "b;c", "d"]),                 # spaces around quotes dropped
     (' a ; b ', ";", [" a ", " b "]),                        # spaces of an unquoted field kept
     ('"a\tb"\tc', "\t", ["a\tb", "c"]),
-    # quotes that do not pair up as whole fields: split on every delimiter, as without quoting
+    (';"Gare de Lyon; Paris";12', ";", ["", "Gare de Lyon; Paris", "12"]),   # a first empty field
+    (';;"a;b"', ";", ["", "", "a;b"]),
+    ('"a b" c "d"', " ", ["a b", "c", "d"]),                  # a space delimiter: no spaces trimmed
+    ('"a b"  c', " ", ["a b", "", "c"]),
+    ('"a""";x', ";", ['a"', "x"]),                           # a doubled quote before the closing one
+    ('"""";x', ";", ['"', "x"]),
+    # a field not quoted as a whole is its text up to the next delimiter, quotes included
     ('O"Brien;x', ";", ['O"Brien', "x"]),
     ('"open;x', ";", ['"open', "x"]),
     ('"a"b;c', ";", ['"a"b', "c"]),
     ('"a;b', ";", ['"a', "b"]),
+    ('"Gare du Nord";O"Brien', ";", ["Gare du Nord", 'O"Brien']),  # the quoted field is still read
+    ('"a" "b";c', ";", ['"a" "b"', "c"]),
+    ('"a"";x', ";", ['"a""', "x"]),                          # its closing quote is doubled: no end
+    ('";x', ";", ['"', "x"]),
 ]
 
 
@@ -48,3 +58,16 @@ def test_without_a_quote_character_quotes_are_text(spark):
     assert split_line(line, ";", quote=None) == ['"a', 'b"', "c"]
     df = spark.createDataFrame([(line,)], "line string")
     assert df.select(split_fields(F.col("line"), ";", quote=None)).first()[0] == ['"a', 'b"', "c"]
+
+
+def test_a_long_quoted_field_and_a_long_line_are_read_on_the_executors(spark):
+    # Java's regular expressions recurse on each repeat of a backtracking group: a quoted field of
+    # a few thousand characters overflowed the executor's stack.
+    long_field = "x;" * 50_000 + '""' * 5_000
+    many_fields = ";".join(f'"{i};"' for i in range(10_000))
+    lines = [f'a;"{long_field}";b', many_fields]
+    df = spark.createDataFrame([(line,) for line in lines], "line string")
+    got = [r.f for r in df.select(split_fields(F.col("line"), ";").alias("f")).collect()]
+    expected = [["a", long_field.replace('""', '"'), "b"], [f"{i};" for i in range(10_000)]]
+    assert got == expected
+    assert [split_line(line, ";") for line in lines] == expected

@@ -57,15 +57,17 @@ def source_of(file: Column, pattern: Optional[str] = None) -> Column:
 QUOTE = '"'   # RFC 4180's: a field holding the delimiter or a quote is quoted, a quote inside doubled
 
 
-def _field_pattern(delimiter: str, quote: str) -> str:
-    # A field: quoted (spaces around the quotes allowed), or a text without delimiter or quote.
-    d, q = re.escape(delimiter), re.escape(quote)
-    return f" *{q}(?:[^{q}]|{q}{q})*{q} *|[^{d}{q}]*"
-
-
-def _line_pattern(delimiter: str, quote: str) -> str:
-    field = _field_pattern(delimiter, quote)
-    return f"(?:{field})(?:{re.escape(delimiter)}(?:{field}))*"
+def _field_pattern(delimiter: str, quote: str, possessive: bool) -> str:
+    # One field, after its delimiter: quoted (spaces around the quotes allowed unless the
+    # delimiter is a space) when the closing quote ends the field, otherwise everything up to the
+    # next delimiter, quotes included (``O"Brien``). Every line splits, field by field, with no
+    # empty matches. Java's engine recurses on each repeat of a backtracking group and overflows
+    # its stack on a long quoted field: its quantifiers are possessive, which match the same here
+    # (giving back a character never lets a quoted field end) and do not recurse. Python's engine
+    # does not recurse; before 3.11 it has no possessive quantifiers.
+    d, q, p = re.escape(delimiter), re.escape(quote), "+" if possessive else ""
+    space = "" if delimiter == " " else f" *{p}"
+    return f"{space}{q}(?:[^{q}]+{p}|{q}{q})*{p}{q}{space}(?![^{d}])|[^{d}]*{p}"
 
 
 def split_fields(text: Column, delimiter: str, quote: Optional[str] = QUOTE) -> Column:
@@ -80,37 +82,46 @@ def split_fields(text: Column, delimiter: str, quote: Optional[str] = QUOTE) -> 
     quote
         The quote character (RFC 4180: ``"a;b"`` is the field ``a;b``, and a quote inside a
         quoted field is written twice, ``"a ""b"" c"`` is ``a "b" c``; spaces around the
-        quotes are dropped), or None: quotes are text. A line
-        whose quotes do not pair up as whole fields (``O"Brien``, ``"open``) is split on every
-        delimiter, as without a quote character.
+        quotes are dropped), or None: quotes are text. A field that is not quoted as a whole
+        (``O"Brien``, ``"open``, ``"a"b``) is its text up to the next delimiter, quotes
+        included, as Python's ``csv`` reads it within a line.
 
     Returns
     -------
     Column
         Array of strings. A line without the quote character is split by ``split`` alone; only
-        the others pay for the regular expressions. See :func:`split_line` for the same in Python.
+        the others pay for the regular expression. See :func:`split_line` for the same in Python.
     """
     plain = F.split(text, re.escape(delimiter), -1)
     if not quote:
         return plain
-    tokens = F.regexp_extract_all(text, F.lit(f"(?:^|{re.escape(delimiter)})({_field_pattern(delimiter, quote)})"), 1)
+    d = re.escape(delimiter)
+    tokens = F.regexp_extract_all(F.concat(F.lit(delimiter), text),
+                                  F.lit(f"{d}({_field_pattern(delimiter, quote, possessive=True)})"), 1)
 
     def unquoted(token: Column) -> Column:
-        inner = F.trim(token)
-        return F.when(inner.startswith(quote), F.replace(inner.substr(F.lit(2), F.length(inner) - 2),
-                                                         F.lit(quote * 2), F.lit(quote))).otherwise(token)
-    quoted = F.transform(tokens, unquoted)
-    well_quoted = text.rlike(f"^{_line_pattern(delimiter, quote)}\\z")
-    return F.when(F.instr(text, quote) == 0, plain).when(well_quoted, quoted).otherwise(plain)
+        trimmed = F.trim(token)
+        inner = trimmed.substr(F.lit(2), F.length(trimmed) - 2)
+        whole = (trimmed.startswith(quote) & trimmed.endswith(quote) & (F.length(trimmed) >= 2)
+                 & (F.instr(F.replace(inner, F.lit(quote * 2), F.lit("")), quote) == 0))
+        return F.when(whole, F.replace(inner, F.lit(quote * 2), F.lit(quote))).otherwise(token)
+    return F.when(F.instr(text, quote) == 0, plain).otherwise(F.transform(tokens, unquoted))
 
 
 def split_line(text: str, delimiter: str, quote: Optional[str] = QUOTE) -> List[str]:
     """:func:`split_fields` in Python, for the driver's header check: the same fields."""
-    if not quote or quote not in text or re.fullmatch(_line_pattern(delimiter, quote), text) is None:
+    if not quote or quote not in text:
         return text.split(delimiter)
-    tokens = [m.group(1) for m in re.finditer(f"(?:^|{re.escape(delimiter)})({_field_pattern(delimiter, quote)})",
-                                              text)]
-    return [t.strip(" ")[1:-1].replace(quote * 2, quote) if t.strip(" ").startswith(quote) else t for t in tokens]
+    pattern = f"{re.escape(delimiter)}({_field_pattern(delimiter, quote, possessive=False)})"
+    tokens = [m.group(1) for m in re.finditer(pattern, delimiter + text)]
+
+    def unquoted(token: str) -> str:
+        trimmed = token.strip(" ")
+        inner = trimmed[1:-1]
+        whole = (len(trimmed) >= 2 and trimmed.startswith(quote) and trimmed.endswith(quote)
+                 and quote not in inner.replace(quote * 2, ""))
+        return inner.replace(quote * 2, quote) if whole else token
+    return [unquoted(t) for t in tokens]
 
 
 def lines_to_bronze(fields: Sequence[str], delimiter: str, encoding: str, fallback_encoding: Optional[str],
