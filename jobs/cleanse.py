@@ -14,7 +14,7 @@ Subscriber identifiers (MSISDN, IMSI, IMEI) are replaced by their keyed HMAC-SHA
 comes from ``$CDR_PSEUDONYM_KEY`` or the key file named in conf, and the job refuses to run
 without one. The same key gives the same pseudonyms on every run, so joins work; silver records
 its key's fingerprint (table property ``cdr.pseudonymKeyFingerprint``), and a run with another
-key fails before writing anything unless conf allows the change.
+key fails before writing anything (exit 2) unless conf allows the change.
 
 Conservation is checked on every run, per feed: rows read = valid + quarantined + duplicates,
 and the tables written hold exactly those numbers; the figures go to the run log and the JSON
@@ -39,8 +39,8 @@ from jobs.runtime.config import ConfigError
 from jobs.runtime.keys import key_fingerprint, load_pseudonym_key
 from jobs.runtime.reports import write_json_report
 from jobs.runtime.session import sql_settings
-from jobs.runtime.tables import (ConcurrentUndoError, read_date, replace_date, set_table_property, table_property,
-                                 table_version, undo_date)
+from jobs.runtime.tables import (ConcurrentUndoError, is_empty, read_date, replace_date, set_table_property,
+                                 table_property, table_version, undo_date)
 from transformations.cleansing.duplicates import mark_probe_duplicates
 from transformations.cleansing.pseudonymise import hidden_hmac_pads, hmac_sha256_with_pads
 from transformations.cleansing.reasons import REASONS, is_quarantined
@@ -73,7 +73,8 @@ class ConservationError(RuntimeError):
 
 
 class KeyChangedError(ConfigError):
-    """The pseudonymisation key is not the one that wrote the silver table's pseudonyms."""
+    """The pseudonymisation key is not the one that wrote the silver table's pseudonyms (a
+    configuration error: the job exits 2)."""
 
 
 @dataclass
@@ -174,7 +175,8 @@ def classified(feed: Feed, key: bytes):
 
 def check_key_unchanged(ctx: JobContext, name: str, silver: str, fingerprint: str) -> bool:
     """Whether the silver table must record ``fingerprint`` (:func:`jobs.runtime.keys.key_fingerprint`
-    of this run's key) after the run's write: it has none yet, or the key changed and conf allows it.
+    of this run's key) with the run's write: it has none yet, it holds no rows (a first run put
+    back leaves its table empty), or the key changed and conf allows it.
 
     A new key gives unrelated pseudonyms: the run's dates would not join with the earlier ones (a
     key from another environment, a changed key file, a key's text read differently by another
@@ -189,7 +191,7 @@ def check_key_unchanged(ctx: JobContext, name: str, silver: str, fingerprint: st
     recorded = table_property(ctx.spark, silver, KEY_FINGERPRINT)
     if recorded == fingerprint:
         return False
-    if recorded is None:
+    if recorded is None or is_empty(ctx.spark, silver):
         return True
     settings = ctx.config.cleanse.pseudonymisation
     change = (f"{name}: the pseudonymisation key (fingerprint {fingerprint}) is not the one of the pseudonyms "
@@ -223,7 +225,8 @@ def quarantine_rows(df: DataFrame, feed: Feed, run_id: str) -> DataFrame:
 
 def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes, record_key: bool = False) -> FeedCleanse:
     """Cleanse one feed's run date, write silver and quarantine, check conservation; with
-    ``record_key``, record the key's fingerprint in silver after (see :func:`check_key_unchanged`).
+    ``record_key``, record the key's fingerprint in silver first (see :func:`check_key_unchanged`):
+    a run killed after its silver write leaves no pseudonyms without their key's fingerprint.
 
     The figures are checked against bronze before anything is written, and the written tables
     against the figures after: when those disagree, or a write fails, the run date of both tables
@@ -254,13 +257,15 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes, record_
             outcome.bronze_rows = bronze.count()
             check_conservation(name, outcome)
         with ctx.step(f"{name}: write"):
-            replace_date(silver_rows(rows, feed, ctx.run_id), outcome.silver, day, run_id=ctx.run_id)
+            silver = silver_rows(rows, feed, ctx.run_id)
+            if record_key:
+                set_table_property(spark, outcome.silver, KEY_FINGERPRINT, key_fingerprint(key), run_id=ctx.run_id,
+                                   schema=silver.schema)
+            replace_date(silver, outcome.silver, day, run_id=ctx.run_id)
             replace_date(quarantine_rows(rows, feed, ctx.run_id), outcome.quarantine, day, run_id=ctx.run_id)
         with ctx.step(f"{name}: conservation"):
             count_written(ctx, outcome)
             check_conservation(name, outcome)
-        if record_key:
-            set_table_property(spark, outcome.silver, KEY_FINGERPRINT, key_fingerprint(key), run_id=ctx.run_id)
     except Exception:
         for path, version in versions.items():
             try:

@@ -132,7 +132,9 @@ def run_job(name: str, body: Callable[[JobContext], JobResult], argv: Optional[L
         Extra Spark settings (tests), below spark-submit's.
     preflight
         Checks needing only the config (a key, a file), run before Spark starts; raising
-        :class:`ConfigError` exits 2 with its one line. Its result is ``ctx.prepared``.
+        :class:`ConfigError` exits 2 with its one line. Its result is ``ctx.prepared``. A
+        :class:`ConfigError` the body raises (found in the tables: a key that is not the one of
+        their pseudonyms) exits 2 too, logged in one line.
     """
     started = time.time()
     try:
@@ -170,6 +172,9 @@ def run_job(name: str, body: Callable[[JobContext], JobResult], argv: Optional[L
     except DataQualityError as error:
         status, code, result.message = "quality_failed", EXIT_QUALITY, str(error)
         log.error(f"critical data-quality failure: {error}")
+    except ConfigError as error:    # found by the body (a key that is not the table's): one line
+        status, code, result.message = "failed", EXIT_BAD_INPUT, str(error)
+        log.error(f"configuration error: {error}")
     except Exception as error:  # noqa: BLE001 - the contract maps everything else to 1
         status, code, result.message = "failed", EXIT_FAILED, f"{type(error).__name__}: {error}"[:2000]
         log.exception("job failed")

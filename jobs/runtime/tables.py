@@ -6,6 +6,7 @@ from typing import Optional
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import ArrayType, DataType, MapType, StructField, StructType
 
 from jobs.runtime.session import sql_settings
 
@@ -124,17 +125,42 @@ def table_property(spark: SparkSession, path: str, name: str) -> Optional[str]:
     return DeltaTable.forPath(spark, path).detail().first()["properties"].get(name)
 
 
-def set_table_property(spark: SparkSession, path: str, name: str, value: str, run_id: Optional[str] = None) -> None:
+def set_table_property(spark: SparkSession, path: str, name: str, value: str, run_id: Optional[str] = None,
+                       schema: Optional[StructType] = None, partition_column: str = DATE_COLUMN) -> None:
     """Set table property ``name`` of the Delta table at ``path`` (a commit of its metadata alone).
 
     With ``run_id``, the commit carries it as its ``userMetadata``, as :func:`replace_date`'s do,
-    so :func:`undo_date` counts it among the run's own commits.
+    so :func:`undo_date` counts it among the run's own commits. With ``schema``, a missing table
+    is created, empty, with ``schema`` (every column nullable, as a DataFrame write makes them),
+    partitioned by ``partition_column``, and the property: it then comes before the table's first
+    rows (without ``schema``, a missing table is an error).
     """
-    table = "delta.`" + path.replace("`", "``") + "`"
-    text = value.replace("\\", "\\\\").replace("'", "\\'")
     settings = {} if run_id is None else {"spark.databricks.delta.commitInfo.userMetadata": run_id}
     with sql_settings(spark, settings):
+        if schema is not None and not DeltaTable.isDeltaTable(spark, path):
+            (DeltaTable.createIfNotExists(spark).location(path).addColumns(_nullable(schema))
+             .partitionedBy(partition_column).property(name, value).execute())
+            return
+        table = "delta.`" + path.replace("`", "``") + "`"
+        text = value.replace("\\", "\\\\").replace("'", "\\'")
         spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('{name}' = '{text}')")
+
+
+def _nullable(data_type: DataType) -> DataType:
+    if isinstance(data_type, StructType):
+        return StructType([StructField(f.name, _nullable(f.dataType), True, f.metadata) for f in data_type])
+    if isinstance(data_type, ArrayType):
+        return ArrayType(_nullable(data_type.elementType), True)
+    if isinstance(data_type, MapType):
+        return MapType(data_type.keyType, _nullable(data_type.valueType), True)
+    return data_type
+
+
+def is_empty(spark: SparkSession, path: str) -> bool:
+    """Whether the Delta table at ``path`` holds no rows (or does not exist)."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return True
+    return spark.read.format("delta").load(path).limit(1).count() == 0
 
 
 def read_date(spark: SparkSession, path: str, day: dt.date, partition_column: str = DATE_COLUMN) -> DataFrame:

@@ -3,6 +3,8 @@ writing anything (its pseudonyms would not join with the earlier dates), unless 
 deliberate rotation."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from delta.tables import DeltaTable
 
@@ -49,8 +51,9 @@ def test_the_first_run_records_the_key_fingerprint_in_silver_and_a_rerun_keeps_i
     before = versions(day)[SILVER]
     assert cleanse_with(KEY, day) == 0
     history = DeltaTable.forPath(spark, str(day / "silver" / "cdr")).history().select("operation").collect()
-    assert [r.operation for r in history].count("SET TBLPROPERTIES") == 1     # not recorded again
-    assert len(versions(day)[SILVER]) == len(before) + 1                      # the date's replace only
+    # created with the fingerprint, before its first rows; the rerun only replaces the date
+    assert [r.operation for r in history] == ["WRITE", "WRITE", "CREATE TABLE"]
+    assert len(versions(day)[SILVER]) == len(before) + 1
 
 
 def test_a_run_with_another_key_fails_before_writing_and_names_both_fingerprints(spark, day, capfd):
@@ -58,7 +61,7 @@ def test_a_run_with_another_key_fails_before_writing_and_names_both_fingerprints
     callers_before = callers(spark, day)
     capfd.readouterr()
 
-    assert cleanse_with(OTHER_KEY, day) == 1
+    assert cleanse_with(OTHER_KEY, day) == 2           # a configuration error: the key
 
     assert versions(day) == before                       # nothing written, in any table
     assert callers(spark, day) == callers_before
@@ -77,5 +80,44 @@ def test_a_deliberate_rotation_is_allowed_by_conf_and_recorded(spark, day):
     assert properties(spark, day)[cleanse.KEY_FINGERPRINT] == key_fingerprint(OTHER_KEY.encode())
     assert callers(spark, day).isdisjoint(callers_before)        # the date's pseudonyms are the new key's
     # from then on the new key is the table's: the old one is refused
-    assert cleanse_with(KEY, day) == 1
+    assert cleanse_with(KEY, day) == 2
     assert cleanse_with(OTHER_KEY, day) == 0
+
+
+class Killed(BaseException):
+    """What a kill leaves: no ``except Exception`` runs, so nothing is put back."""
+
+
+def test_a_run_killed_after_writing_a_new_silver_table_leaves_the_fingerprint_with_the_pseudonyms(
+        spark, day, monkeypatch):
+    shutil.rmtree(day / "silver" / "cdr")      # the first run that writes this table
+    write = cleanse.replace_date
+
+    def killed_after_the_silver_write(df, path, *args, **kwargs):
+        write(df, path, *args, **kwargs)
+        if path.endswith("/silver/cdr"):
+            raise Killed()
+    monkeypatch.setattr(cleanse, "replace_date", killed_after_the_silver_write)
+    with pytest.raises(Killed):
+        cleanse_with(KEY, day)
+    monkeypatch.undo()
+    assert callers(spark, day)                  # the killed run's pseudonyms are there...
+    assert properties(spark, day)[cleanse.KEY_FINGERPRINT] == key_fingerprint(KEY.encode())   # ...with their key
+    assert cleanse_with(OTHER_KEY, day) == 2
+
+
+def test_a_first_run_put_back_leaves_an_empty_table_that_takes_the_next_runs_key(spark, day, monkeypatch):
+    shutil.rmtree(day / "silver" / "cdr")
+    write = cleanse.replace_date
+
+    def failing_quarantine_write(df, path, *args, **kwargs):
+        if path.endswith("/quarantine/cdr"):
+            raise OSError("disk full")
+        write(df, path, *args, **kwargs)
+    monkeypatch.setattr(cleanse, "replace_date", failing_quarantine_write)
+    assert cleanse_with(KEY, day) == 1
+    monkeypatch.undo()
+    assert not callers(spark, day)              # put back: no pseudonyms of the failed run's key
+
+    assert cleanse_with(OTHER_KEY, day) == 0    # nothing to join with: its key is the table's
+    assert properties(spark, day)[cleanse.KEY_FINGERPRINT] == key_fingerprint(OTHER_KEY.encode())

@@ -10,7 +10,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import types as T
 
 from jobs.runtime.jars import DELTA_CATALOG, DELTA_EXTENSION
-from jobs.runtime.tables import ConcurrentUndoError, read_date, replace_date, table_version, undo_date
+from jobs.runtime.tables import (ConcurrentUndoError, is_empty, read_date, replace_date, set_table_property,
+                                 table_property, table_version, undo_date)
 
 SCHEMA = T.StructType([
     T.StructField("msisdn", T.StringType(), False),
@@ -178,3 +179,19 @@ def test_undo_date_of_a_table_the_run_created_deletes_that_date_only(spark, tmp_
     undo_date(spark, path, None, DAY2)
     assert read_date(spark, path, DAY2).count() == 0 and DeltaTable.isDeltaTable(spark, path)
     undo_date(spark, str(tmp_path / "never-written"), None, DAY2)   # no table: nothing to undo
+
+
+def test_a_property_set_on_a_missing_table_creates_it_empty_as_a_write_would_with_the_property(spark, tmp_path):
+    path, written = str(tmp_path / "created"), str(tmp_path / "written")
+    df = spark.createDataFrame([(DAY2, "A", 5)], DATED)
+    set_table_property(spark, path, "cdr.test", "it's", schema=DATED)
+    assert table_property(spark, path, "cdr.test") == "it's" and is_empty(spark, path)
+    replace_date(df, path, DAY2)
+    replace_date(df, written, DAY2)
+    assert spark.read.format("delta").load(path).schema == spark.read.format("delta").load(written).schema
+    assert DeltaTable.forPath(spark, path).detail().first()["partitionColumns"] == ["event_date"]
+    assert not is_empty(spark, path) and table_property(spark, path, "cdr.test") == "it's"
+    set_table_property(spark, path, "cdr.test", "changed")
+    assert table_property(spark, path, "cdr.test") == "changed"
+    with pytest.raises(Exception):      # without a schema, a missing table is an error
+        set_table_property(spark, str(tmp_path / "missing"), "cdr.test", "x")
