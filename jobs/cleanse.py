@@ -131,7 +131,11 @@ def classified(feed: Feed, key: bytes):
     def step(bronze: DataFrame) -> DataFrame:
         # The raw line is only kept (digits masked) for quarantined rows; dropped here, before the
         # dedup shuffle, it neither widens the shuffled rows nor reaches the shuffle files.
-        df = bronze.transform(cleanse_feed(feed)).withColumns({
+        cleansed = bronze.transform(cleanse_feed(feed))
+        # the typed fields and every column derived from them (local hour, outcome, a cell id's parts)
+        typed = [c for c in cleansed.columns if (c in feed.fields or c not in bronze.columns)
+                 and not c.startswith("raw_") and c != REASONS and c not in identifiers]
+        df = cleansed.withColumns({
             REPAIRED: falls_back(F.col("_line"), feed.encoding, feed.fallback_encoding) & ~is_quarantined(),
             RAW_LINE_MASKED: F.when(is_quarantined(), masked_digits(F.col("_line")))}).drop("_line")
         if feed.dedup is not None:
@@ -158,17 +162,14 @@ def classified(feed: Feed, key: bytes):
         # A line split into the wrong number of fields has its values shifted: an identifier can sit
         # in any other field. Those fields keep their shape only, as the raw line does. Only the
         # quarantine keeps raw values: a valid row's are null, so the cached rows do not carry them.
-        # Their typed values, and the columns derived from them (local hour, outcome), are null: the
-        # cached rows must not hold one (the MSISDN parsed as a duration), and no table takes a
-        # quarantined row's typed values.
+        # Their typed values, and the columns derived from them, are null: the cached rows must not
+        # hold one (the MSISDN parsed as a duration), and no table takes a quarantined row's typed
+        # values.
         structural = F.coalesce(reduce(or_, [F.array_contains(F.col(REASONS), reason) for reason in STRUCTURAL]),
                                 F.lit(False))
         pseudonyms.update({raw(name): F.when(structural, masked_digits(F.col(raw(name)))).when(kept, F.col(raw(name)))
                            for name in feed.fields if name not in identifiers})
-        derived = [r.local_hour for r in feed.fields.values() if r.local_hour] + (
-            [feed.outcome.target] if feed.outcome is not None else [])
-        pseudonyms.update({name: F.when(~structural, F.col(name))
-                           for name in [*feed.fields, *derived] if name not in identifiers})
+        pseudonyms.update({name: F.when(~structural, F.col(name)) for name in typed})
         return df.withColumns(pseudonyms)
     return step
 
