@@ -12,9 +12,10 @@ digits masked) and the run id; copies of one event seen by a second probe land t
 
 Subscriber identifiers (MSISDN, IMSI, IMEI) are replaced by their keyed HMAC-SHA256: the key
 comes from ``$CDR_PSEUDONYM_KEY`` or the key file named in conf, and the job refuses to run
-without one. The same key gives the same pseudonyms on every run, so joins work; silver records
-its key's fingerprint (table property ``cdr.pseudonymKeyFingerprint``), and a run with another
-key fails before writing anything (exit 2) unless conf allows the change.
+without one. The same key gives the same pseudonyms on every run, so joins work; silver and the
+quarantine (which holds pseudonyms too) record the key's fingerprint (table property
+``cdr.pseudonymKeyFingerprint``), and a run with another key fails before writing anything
+(exit 2) unless conf allows the change.
 
 Conservation is checked on every run, per feed: rows read = valid + quarantined + duplicates,
 and the tables written hold exactly those numbers; the figures go to the run log and the JSON
@@ -27,7 +28,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame
@@ -174,14 +175,15 @@ def classified(feed: Feed, key: bytes):
     return step
 
 
-def check_key_unchanged(ctx: JobContext, name: str, silver: str, fingerprint: str) -> bool:
-    """Whether the silver table must record ``fingerprint`` (:func:`jobs.runtime.keys.key_fingerprint`
-    of this run's key) with the run's write: it has none yet, it holds no rows (a first run put
-    back leaves its table empty), or the key changed and conf allows it.
+def check_key_unchanged(ctx: JobContext, name: str, tables: Sequence[str], fingerprint: str) -> List[str]:
+    """The tables (of ``tables``: a feed's silver and quarantine, which both hold pseudonyms) that
+    must record ``fingerprint`` (:func:`jobs.runtime.keys.key_fingerprint` of this run's key)
+    with the run's write: those with none yet, those holding no rows (a first run put back leaves
+    its table empty), and, when conf allows a key change, those recording another key.
 
     A new key gives unrelated pseudonyms: the run's dates would not join with the earlier ones (a
     key from another environment, a changed key file, a key's text read differently by another
-    version). So a run whose key differs from the one the table records stops here, before
+    version). So a run whose key differs from the one a table records stops here, before
     anything is written, unless ``cleanse.pseudonymisation.allow_key_change`` (a deliberate rotation).
 
     Raises
@@ -189,22 +191,25 @@ def check_key_unchanged(ctx: JobContext, name: str, silver: str, fingerprint: st
     KeyChangedError
         Naming the table and both fingerprints (never the key), when the key changed unallowed.
     """
-    recorded = table_property(ctx.spark, silver, KEY_FINGERPRINT)
-    if recorded == fingerprint:
-        return False
-    if recorded is None or is_empty(ctx.spark, silver):
-        return True
     settings = ctx.config.cleanse.pseudonymisation
-    change = (f"{name}: the pseudonymisation key (fingerprint {fingerprint}) is not the one of the pseudonyms "
-              f"in {silver} (fingerprint {recorded})")
-    if not settings.allow_key_change:
-        raise KeyChangedError(
-            f"{change}: this run's pseudonyms would not join with the earlier dates; nothing written. Check "
-            f"${settings.key_env} and the key file; after a deliberate key rotation, run once with "
-            "--set cleanse.pseudonymisation.allow_key_change=true")
-    ctx.log.warning(f"{change}: allowed by cleanse.pseudonymisation.allow_key_change; from {ctx.run_date} on, "
-                    "the table's pseudonyms are the new key's")
-    return True
+    to_record = []
+    for table in tables:
+        recorded = table_property(ctx.spark, table, KEY_FINGERPRINT)
+        if recorded == fingerprint:
+            continue
+        to_record.append(table)
+        if recorded is None or is_empty(ctx.spark, table):
+            continue
+        change = (f"{name}: the pseudonymisation key (fingerprint {fingerprint}) is not the one of the pseudonyms "
+                  f"in {table} (fingerprint {recorded})")
+        if not settings.allow_key_change:
+            raise KeyChangedError(
+                f"{change}: this run's pseudonyms would not join with the earlier dates; nothing written. Check "
+                f"${settings.key_env} and the key file; after a deliberate key rotation, run once with "
+                "--set cleanse.pseudonymisation.allow_key_change=true")
+        ctx.log.warning(f"{change}: allowed by cleanse.pseudonymisation.allow_key_change; from {ctx.run_date} on, "
+                        "the table's pseudonyms are the new key's")
+    return to_record
 
 
 def silver_rows(df: DataFrame, feed: Feed, run_id: str) -> DataFrame:
@@ -224,10 +229,11 @@ def quarantine_rows(df: DataFrame, feed: Feed, run_id: str) -> DataFrame:
         "_ingest_run_id", F.lit(run_id).alias(RUN_ID), "event_date")
 
 
-def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes, record_key: bool = False) -> FeedCleanse:
-    """Cleanse one feed's run date, write silver and quarantine, check conservation; with
-    ``record_key``, record the key's fingerprint in silver first (see :func:`check_key_unchanged`):
-    a run killed after its silver write leaves no pseudonyms without their key's fingerprint.
+def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes, record_key: Sequence[str] = ()
+                     ) -> FeedCleanse:
+    """Cleanse one feed's run date, write silver and quarantine, check conservation; record the
+    key's fingerprint in the tables of ``record_key`` first (see :func:`check_key_unchanged`): a
+    run killed after a write leaves no pseudonyms without their key's fingerprint.
 
     The figures are checked against bronze before anything is written, and the written tables
     against the figures after: when those disagree, or a write fails, the run date of both tables
@@ -258,12 +264,13 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes, record_
             outcome.bronze_rows = bronze.count()
             check_conservation(name, outcome)
         with ctx.step(f"{name}: write"):
-            silver = silver_rows(rows, feed, ctx.run_id)
-            if record_key:
-                set_table_property(spark, outcome.silver, KEY_FINGERPRINT, key_fingerprint(key), run_id=ctx.run_id,
-                                   schema=silver.schema)
-            replace_date(silver, outcome.silver, day, run_id=ctx.run_id)
-            replace_date(quarantine_rows(rows, feed, ctx.run_id), outcome.quarantine, day, run_id=ctx.run_id)
+            tables = {outcome.silver: silver_rows(rows, feed, ctx.run_id),
+                      outcome.quarantine: quarantine_rows(rows, feed, ctx.run_id)}
+            for path in record_key:
+                set_table_property(spark, path, KEY_FINGERPRINT, key_fingerprint(key), run_id=ctx.run_id,
+                                   schema=tables[path].schema)
+            for path, df in tables.items():
+                replace_date(df, path, day, run_id=ctx.run_id)
         with ctx.step(f"{name}: conservation"):
             count_written(ctx, outcome)
             check_conservation(name, outcome)
@@ -320,9 +327,10 @@ def run(ctx: JobContext) -> JobResult:
     key = ctx.prepared
     feeds = ctx.config.feeds
     # every feed's key check before any feed is written
-    record = {name: check_key_unchanged(ctx, name, zone_path(ctx, "silver", name), key_fingerprint(key))
+    record = {name: check_key_unchanged(ctx, name, [zone_path(ctx, zone, name) for zone in ("silver", "quarantine")],
+                                        key_fingerprint(key))
               for name, feed in feeds.items() if identifier_fields(feed)}
-    outcomes = [cleanse_one_feed(ctx, name, feed, key, record.get(name, False)) for name, feed in feeds.items()]
+    outcomes = [cleanse_one_feed(ctx, name, feed, key, record.get(name, ())) for name, feed in feeds.items()]
     return report(ctx, outcomes)
 
 

@@ -34,8 +34,8 @@ def cleanse_with(key: str, root, *overrides) -> int:
                        preflight=cleanse.load_pseudonym_key)
 
 
-def properties(spark, root, feed: str = "cdr") -> dict:
-    return DeltaTable.forPath(spark, str(root / "silver" / feed)).detail().first()["properties"]
+def properties(spark, root, feed: str = "cdr", zone: str = "silver") -> dict:
+    return DeltaTable.forPath(spark, str(root / zone / feed)).detail().first()["properties"]
 
 
 def callers(spark, root) -> set:
@@ -43,11 +43,13 @@ def callers(spark, root) -> set:
     return {r[0] for r in silver.select("calling_number").distinct().collect()}
 
 
-def test_the_first_run_records_the_key_fingerprint_in_silver_and_a_rerun_keeps_it(spark, day):
-    assert properties(spark, day)[cleanse.KEY_FINGERPRINT] == key_fingerprint(KEY.encode())
+def test_the_first_run_records_the_key_fingerprint_in_silver_and_quarantine_and_a_rerun_keeps_it(spark, day):
+    for zone in ("silver", "quarantine"):         # both hold pseudonyms
+        assert properties(spark, day, zone=zone)[cleanse.KEY_FINGERPRINT] == key_fingerprint(KEY.encode())
     for feed in ("radio", "cells", "weather"):     # no identifiers: no key to record
-        if DeltaTable.isDeltaTable(spark, str(day / "silver" / feed)):
-            assert cleanse.KEY_FINGERPRINT not in properties(spark, day, feed)
+        for zone in ("silver", "quarantine"):
+            if DeltaTable.isDeltaTable(spark, str(day / zone / feed)):
+                assert cleanse.KEY_FINGERPRINT not in properties(spark, day, feed, zone)
     before = versions(day)[SILVER]
     assert cleanse_with(KEY, day) == 0
     history = DeltaTable.forPath(spark, str(day / "silver" / "cdr")).history().select("operation").collect()
@@ -77,7 +79,8 @@ def test_a_deliberate_rotation_is_allowed_by_conf_and_recorded(spark, day):
 
     assert cleanse_with(OTHER_KEY, day, "cleanse.pseudonymisation.allow_key_change=true") == 0
 
-    assert properties(spark, day)[cleanse.KEY_FINGERPRINT] == key_fingerprint(OTHER_KEY.encode())
+    for zone in ("silver", "quarantine"):
+        assert properties(spark, day, zone=zone)[cleanse.KEY_FINGERPRINT] == key_fingerprint(OTHER_KEY.encode())
     assert callers(spark, day).isdisjoint(callers_before)        # the date's pseudonyms are the new key's
     # from then on the new key is the table's: the old one is refused
     assert cleanse_with(KEY, day) == 2
@@ -106,8 +109,9 @@ def test_a_run_killed_after_writing_a_new_silver_table_leaves_the_fingerprint_wi
     assert cleanse_with(OTHER_KEY, day) == 2
 
 
-def test_a_first_run_put_back_leaves_an_empty_table_that_takes_the_next_runs_key(spark, day, monkeypatch):
-    shutil.rmtree(day / "silver" / "cdr")
+def test_a_first_run_put_back_leaves_empty_tables_that_take_the_next_runs_key(spark, day, monkeypatch):
+    for zone in ("silver", "quarantine"):      # the feed's first run
+        shutil.rmtree(day / zone / "cdr")
     write = cleanse.replace_date
 
     def failing_quarantine_write(df, path, *args, **kwargs):
@@ -119,5 +123,16 @@ def test_a_first_run_put_back_leaves_an_empty_table_that_takes_the_next_runs_key
     monkeypatch.undo()
     assert not callers(spark, day)              # put back: no pseudonyms of the failed run's key
 
-    assert cleanse_with(OTHER_KEY, day) == 0    # nothing to join with: its key is the table's
-    assert properties(spark, day)[cleanse.KEY_FINGERPRINT] == key_fingerprint(OTHER_KEY.encode())
+    assert cleanse_with(OTHER_KEY, day) == 0    # nothing to join with: its key is the tables'
+    for zone in ("silver", "quarantine"):
+        assert properties(spark, day, zone=zone)[cleanse.KEY_FINGERPRINT] == key_fingerprint(OTHER_KEY.encode())
+
+
+def test_a_quarantine_written_with_another_key_is_refused_too(spark, day):
+    """The quarantine holds pseudonyms too (a rejected row's identifiers, a probe copy's): a
+    silver table lost or rebuilt does not let another key in beside them."""
+    shutil.rmtree(day / "silver" / "cdr")
+    before = versions(day)[("quarantine", "cdr")]
+    assert cleanse_with(OTHER_KEY, day) == 2
+    assert versions(day)[("quarantine", "cdr")] == before
+    assert not (day / "silver" / "cdr").exists()
