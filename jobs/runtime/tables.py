@@ -6,7 +6,7 @@ from typing import Optional
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.types import ArrayType, DataType, MapType, StructField, StructType
+from pyspark.sql.types import StructType
 
 from jobs.runtime.session import sql_settings
 
@@ -131,29 +131,20 @@ def set_table_property(spark: SparkSession, path: str, name: str, value: str, ru
 
     With ``run_id``, the commit carries it as its ``userMetadata``, as :func:`replace_date`'s do,
     so :func:`undo_date` counts it among the run's own commits. With ``schema``, a missing table
-    is created, empty, with ``schema`` (every column nullable, as a DataFrame write makes them),
-    partitioned by ``partition_column``, and the property: it then comes before the table's first
-    rows (without ``schema``, a missing table is an error).
+    is first created by an empty write of ``schema`` partitioned by ``partition_column``, so the
+    property comes before the table's first rows (without ``schema``, a missing table is an
+    error). An empty write, not Delta's table builder: the builder refuses a location such as
+    ``hdfs:///data/...`` (it sees two paths in it), and a write takes a directory that a killed
+    first write left without a log.
     """
     settings = {} if run_id is None else {"spark.databricks.delta.commitInfo.userMetadata": run_id}
     with sql_settings(spark, settings):
         if schema is not None and not DeltaTable.isDeltaTable(spark, path):
-            (DeltaTable.createIfNotExists(spark).location(path).addColumns(_nullable(schema))
-             .partitionedBy(partition_column).property(name, value).execute())
-            return
+            (spark.createDataFrame([], schema).write.format("delta").mode("append")
+             .partitionBy(partition_column).save(path))
         table = "delta.`" + path.replace("`", "``") + "`"
         text = value.replace("\\", "\\\\").replace("'", "\\'")
         spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('{name}' = '{text}')")
-
-
-def _nullable(data_type: DataType) -> DataType:
-    if isinstance(data_type, StructType):
-        return StructType([StructField(f.name, _nullable(f.dataType), True, f.metadata) for f in data_type])
-    if isinstance(data_type, ArrayType):
-        return ArrayType(_nullable(data_type.elementType), True)
-    if isinstance(data_type, MapType):
-        return MapType(data_type.keyType, _nullable(data_type.valueType), True)
-    return data_type
 
 
 def is_empty(spark: SparkSession, path: str) -> bool:

@@ -53,8 +53,8 @@ def test_the_first_run_records_the_key_fingerprint_in_silver_and_quarantine_and_
     before = versions(day)[SILVER]
     assert cleanse_with(KEY, day) == 0
     history = DeltaTable.forPath(spark, str(day / "silver" / "cdr")).history().select("operation").collect()
-    # created with the fingerprint, before its first rows; the rerun only replaces the date
-    assert [r.operation for r in history] == ["WRITE", "WRITE", "CREATE TABLE"]
+    # created empty, the fingerprint set, then the first rows; the rerun only replaces the date
+    assert [r.operation for r in history] == ["WRITE", "WRITE", "SET TBLPROPERTIES", "WRITE"]
     assert len(versions(day)[SILVER]) == len(before) + 1
 
 

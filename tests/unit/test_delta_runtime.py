@@ -182,7 +182,9 @@ def test_undo_date_of_a_table_the_run_created_deletes_that_date_only(spark, tmp_
 
 
 def test_a_property_set_on_a_missing_table_creates_it_empty_as_a_write_would_with_the_property(spark, tmp_path):
-    path, written = str(tmp_path / "created"), str(tmp_path / "written")
+    # a URI with an empty authority, as conf's hdfs:///data/... (Delta's table builder refused it)
+    path, written = (tmp_path / "created").as_uri(), str(tmp_path / "written")
+    assert path.startswith("file:///")
     df = spark.createDataFrame([(DAY2, "A", 5)], DATED)
     set_table_property(spark, path, "cdr.test", "it's", schema=DATED)
     assert table_property(spark, path, "cdr.test") == "it's" and is_empty(spark, path)
@@ -195,3 +197,10 @@ def test_a_property_set_on_a_missing_table_creates_it_empty_as_a_write_would_wit
     assert table_property(spark, path, "cdr.test") == "changed"
     with pytest.raises(Exception):      # without a schema, a missing table is an error
         set_table_property(spark, str(tmp_path / "missing"), "cdr.test", "x")
+
+
+def test_a_property_set_where_a_killed_first_write_left_files_without_a_log_creates_the_table(spark, tmp_path):
+    path = str(tmp_path / "stray")
+    spark.createDataFrame([(DAY2, "A", 5)], DATED).write.parquet(path)     # no _delta_log
+    set_table_property(spark, path, "cdr.test", "v", schema=DATED)
+    assert table_property(spark, path, "cdr.test") == "v" and is_empty(spark, path)
