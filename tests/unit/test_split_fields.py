@@ -36,6 +36,8 @@ CASES = [
     ('"a" "b";c', ";", ['"a" "b"', "c"]),
     ('"a"";x', ";", ['"a""', "x"]),                          # its closing quote is doubled: no end
     ('";x', ";", ['"', "x"]),
+    ('"' + "a" * 60 + ";x", ";", ['"' + "a" * 60, "x"]),   # an open quote on a long field: no backtracking
+    ('"' + "a" * 60 + '"b;x', ";", ['"' + "a" * 60 + '"b', "x"]),
 ]
 
 

@@ -64,10 +64,13 @@ def _field_pattern(delimiter: str, quote: str, possessive: bool) -> str:
     # empty matches. Java's engine recurses on each repeat of a backtracking group and overflows
     # its stack on a long quoted field: its quantifiers are possessive, which match the same here
     # (giving back a character never lets a quoted field end) and do not recurse. Python's engine
-    # does not recurse; before 3.11 it has no possessive quantifiers.
-    d, q, p = re.escape(delimiter), re.escape(quote), "+" if possessive else ""
-    space = "" if delimiter == " " else f" *{p}"
-    return f"{space}{q}(?:[^{q}]+{p}|{q}{q})*{p}{q}{space}(?![^{d}])|[^{d}]*{p}"
+    # does not recurse, and before 3.11 has no possessive quantifiers: there, a repeat takes one
+    # character, since runs of them (``[^"]+``) nested in ``*`` backtrack exponentially on an
+    # open quote (a header line of 60 characters never returned).
+    d, q = re.escape(delimiter), re.escape(quote)
+    space = "" if delimiter == " " else (" *+" if possessive else " *")
+    inner = f"(?:[^{q}]++|{q}{q})*+" if possessive else f"(?:[^{q}]|{q}{q})*"
+    return f"{space}{q}{inner}{q}{space}(?![^{d}])|[^{d}]*" + ("+" if possessive else "")
 
 
 def split_fields(text: Column, delimiter: str, quote: Optional[str] = QUOTE) -> Column:
