@@ -157,17 +157,19 @@ def classified(feed: Feed, key: bytes):
         df = df.withColumn(KIND, F.when(is_quarantined(), "quarantined")
                            .when(F.col(DUPLICATE_OF).isNotNull(), "duplicate").otherwise("valid"))
         pads = hidden_hmac_pads(df.sparkSession, key)      # the key never appears in the plan
-        pseudonyms = {name: hmac_sha256_with_pads(name, pads) for name in identifiers}
-        pseudonyms.update({raw(name): F.when(kept, hmac_sha256_with_pads(raw(name), pads)) for name in identifiers})
-        pseudonyms.update({f"{raw(name)}_shape": F.when(kept, masked_digits(F.col(raw(name)))) for name in identifiers})
         # A line split into the wrong number of fields has its values shifted: an identifier can sit
-        # in any other field. Those fields keep their shape only, as the raw line does. Only the
-        # quarantine keeps raw values: a valid row's are null, so the cached rows do not carry them.
-        # Their typed values, and the columns derived from them, are null: the cached rows must not
-        # hold one (the MSISDN parsed as a duration), and no table takes a quarantined row's typed
-        # values.
+        # in any other field, and an identifier's field hold another subscriber's. Those fields keep
+        # their shape only, as the raw line does, and its identifiers no pseudonym (one would link
+        # the record to the wrong subscriber). Only the quarantine keeps raw values: a valid row's
+        # are null, so the cached rows do not carry them. Its typed values, and the columns derived
+        # from them, are null: the cached rows must not hold one (the MSISDN parsed as a duration),
+        # and no table takes a quarantined row's typed values.
         structural = F.coalesce(reduce(or_, [F.array_contains(F.col(REASONS), reason) for reason in STRUCTURAL]),
                                 F.lit(False))
+        pseudonyms = {name: F.when(~structural, hmac_sha256_with_pads(name, pads)) for name in identifiers}
+        pseudonyms.update({raw(name): F.when(kept & ~structural, hmac_sha256_with_pads(raw(name), pads))
+                           for name in identifiers})
+        pseudonyms.update({f"{raw(name)}_shape": F.when(kept, masked_digits(F.col(raw(name)))) for name in identifiers})
         pseudonyms.update({raw(name): F.when(structural, masked_digits(F.col(raw(name)))).when(kept, F.col(raw(name)))
                            for name in feed.fields if name not in identifiers})
         pseudonyms.update({name: F.when(~structural, F.col(name)) for name in typed})

@@ -29,6 +29,11 @@ def test_a_shifted_line_keeps_no_identifier_in_clear(quarantined):
     text = repr(row)
     for clear in (CALLING, CALLING[1:], CALLED, CALLED[3:], IMSI, IMEI):
         assert clear not in text, clear
+    # its identifier fields hold other fields' values (the called number in calling_number's):
+    # their shape only, no pseudonym that would join the record to the wrong subscriber
+    identifiers = identifier_fields(FEED)
+    assert {f"raw_{name}": row[f"raw_{name}"] for name in identifiers} == {f"raw_{name}": None for name in identifiers}
+    assert row["raw_calling_number_shape"] == "+99999999999"
 
 
 def test_a_well_split_line_keeps_its_raw_values(quarantined):
@@ -71,11 +76,11 @@ def test_the_cached_row_of_a_shifted_line_holds_no_typed_value(spark):
     with sql_settings(spark, CLASSIFY_SETTINGS):      # as the job plans it
         rows = bronze.transform(classified(FEED, KEY)).collect()
     identifiers = identifier_fields(FEED)
-    # every column but the raw values, the pseudonyms and the lineage: typed fields and all that
-    # derives from them (local hour, outcome, the cell id's parts, and any column added later)
-    kept = {*identifiers, "event_date", "quarantine_reasons", "duplicate_of"}
+    # every column but the raw values and the lineage: typed fields (identifiers' pseudonyms too)
+    # and all that derives from them (local hour, outcome, the cell id's parts, any column added later)
+    kept = {"event_date", "quarantine_reasons", "duplicate_of"}
     typed = [c for c in rows[0].asDict() if not c.startswith(("raw_", "_")) and c not in kept]
-    assert {"duration_s", "local_hour", "outcome", "cell_id_mcc", "cell_id_lac"} <= set(typed)
+    assert {"duration_s", "local_hour", "outcome", "cell_id_mcc", "cell_id_lac", *identifiers} <= set(typed)
     for row in rows:
         assert row[KIND] == "quarantined"
         assert {name: row[name] for name in typed} == {name: None for name in typed}
