@@ -16,7 +16,8 @@ KEY = b"quarantine-test-key-0123456789ab"
 def quarantined(spark):
     shifted = GOOD[:1] + GOOD[2:]                      # record_type missing: the MSISDN lands in duration_s
     bad_duration = GOOD[:3] + ["abc"] + GOOD[4:]
-    bronze = spark.createDataFrame([bronze_row(shifted), bronze_row(bad_duration)], SCHEMA)
+    first_piece = GOOD[:-1] + ['"Forfait']             # a quoted tariff plan holding a line break
+    bronze = spark.createDataFrame([bronze_row(shifted), bronze_row(bad_duration), bronze_row(first_piece)], SCHEMA)
     with sql_settings(spark, CLASSIFY_SETTINGS):      # as the job plans it
         rows = quarantine_rows(bronze.transform(classified(FEED, KEY)), FEED, "cleanse-1").collect()
     return {tuple(r.reasons): r.asDict() for r in rows}
@@ -34,6 +35,13 @@ def test_a_shifted_line_keeps_no_identifier_in_clear(quarantined):
     identifiers = identifier_fields(FEED)
     assert {f"raw_{name}": row[f"raw_{name}"] for name in identifiers} == {f"raw_{name}": None for name in identifiers}
     assert row["raw_calling_number_shape"] == "+99999999999"
+
+
+def test_a_piece_of_a_quoted_field_holding_a_line_break_is_quarantined_with_its_shape_only(quarantined):
+    row = quarantined[("unbalanced_quote",)]       # the header's field count, yet not a record
+    assert row["raw_tariff_plan"] == '"Forfait' and row["raw_duration_s"] == "99"
+    assert row["raw_calling_number"] is None and row["raw_calling_number_shape"] == "9999999999"
+    assert CALLING not in repr(row) and IMSI not in repr(row)
 
 
 def test_a_well_split_line_keeps_its_raw_values(quarantined):

@@ -76,10 +76,11 @@ def identifier_fields(feed: "Feed") -> List[str]:
 def cleanse_feed(feed: "Feed") -> Step:
     """Curried step: bronze rows of a feed to typed rows with ``raw_<field>`` and reasons.
 
-    Structural problems first (``bad_file``, ``blank_line``, ``wrong_field_count``: such a row
-    keeps only that reason), then every field's rule in conf order (their intermediate columns computed together,
-    see :func:`~transformations.cleansing.reasons.in_shared_stages`), then the outcome of the
-    release cause.
+    Structural problems first (``bad_file``, ``blank_line``, ``wrong_field_count``,
+    ``unbalanced_quote``: such a row keeps only those reasons), then every field's rule in conf
+    order (their intermediate columns computed together, see
+    :func:`~transformations.cleansing.reasons.in_shared_stages`), then the outcome of the release
+    cause.
 
     Returns
     -------
@@ -87,7 +88,7 @@ def cleanse_feed(feed: "Feed") -> Step:
     """
     def step(bronze: DataFrame) -> DataFrame:
         df = with_reasons(bronze.withColumnsRenamed({name: raw(name) for name in feed.fields}))
-        df = df.transform(flag_structure())
+        df = df.transform(flag_structure(quote=feed.quote))
         df = df.transform(in_shared_stages([RULES[r.type](feed, name, r) for name, r in feed.fields.items()]))
         if feed.outcome is not None:
             outcome = feed.outcome

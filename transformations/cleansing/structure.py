@@ -1,7 +1,9 @@
-"""Row-structure rules: a line from a bad file, a blank line, or a line that does not split into
-the header's number of fields. Such a row's fields cannot be trusted, so it carries that one reason
-only."""
+"""Row-structure rules: a line from a bad file, a blank line, a line that does not split into
+the header's number of fields, or one whose quotes do not pair up. Such a row's fields cannot be
+trusted, so it carries those reasons only."""
 from __future__ import annotations
+
+from typing import Optional
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -10,25 +12,38 @@ from transformations.cleansing.reasons import REASONS, flag, with_reasons
 from transformations.cleansing.text import trimmed
 
 BAD_FILE, BLANK_LINE, WRONG_FIELD_COUNT = "bad_file", "blank_line", "wrong_field_count"
-STRUCTURAL = (BAD_FILE, BLANK_LINE, WRONG_FIELD_COUNT)
+UNBALANCED_QUOTE = "unbalanced_quote"
+STRUCTURAL = (BAD_FILE, BLANK_LINE, WRONG_FIELD_COUNT, UNBALANCED_QUOTE)
 
 
 def flag_structure(field_count: str = "_field_count", expected: str = "_expected_field_count",
-                   file_problem: str = "_file_problem", line: str = "_line"):
+                   file_problem: str = "_file_problem", line: str = "_line", quote: Optional[str] = None):
     """Curried step flagging ``bad_file`` (the file's layout was rejected at ingest),
-    ``blank_line`` (nothing but blanks: an empty line at a file's end, between exports) and
-    ``wrong_field_count`` (more or fewer fields than the file's header).
+    ``blank_line`` (nothing but blanks: an empty line at a file's end, between exports),
+    ``wrong_field_count`` (more or fewer fields than the file's header) and, with a ``quote``
+    character, ``unbalanced_quote``: an odd number of quotes. Quoted fields pair theirs (a quote
+    inside one is doubled), so such a line is a piece of a quoted field holding a line break
+    (which ingest reads as two lines; either may still have the header's field count, its
+    values shifted) or a quote inside an unquoted field (``O"Brien``), which RFC 4180 does not
+    allow and no reader splits alike.
 
     Returns
     -------
     Callable[[DataFrame], DataFrame]
     """
     def step(df: DataFrame) -> DataFrame:
+        text = F.col(line)
         good_file = F.col(file_problem).isNull()
-        blank = good_file & (trimmed(F.col(line)) == "")
-        return (df.transform(flag(~good_file, BAD_FILE))
-                .transform(flag(blank, BLANK_LINE))
-                .transform(flag(good_file & ~blank & (F.col(field_count) != F.col(expected)), WRONG_FIELD_COUNT)))
+        blank = good_file & (trimmed(text) == "")
+        df = (df.transform(flag(~good_file, BAD_FILE))
+              .transform(flag(blank, BLANK_LINE))
+              .transform(flag(good_file & ~blank & (F.col(field_count) != F.col(expected)), WRONG_FIELD_COUNT)))
+        if not quote:
+            return df
+        quotes = F.length(text) - F.length(F.replace(text, F.lit(quote), F.lit("")))
+        # the plain instr first: most lines hold no quote and pay for no replace
+        unbalanced = good_file & (F.instr(text, quote) > 0) & (quotes % 2 == 1)
+        return df.transform(flag(unbalanced, UNBALANCED_QUOTE))
     return step
 
 

@@ -3,6 +3,7 @@ import dataclasses
 import datetime as dt
 
 from chispa import assert_df_equality
+from pyspark.sql import Row
 from pyspark.sql import functions as F
 
 from jobs.runtime.config import load_config
@@ -25,6 +26,24 @@ def test_flag_structure_names_bad_files_blank_lines_and_wrong_field_counts(spark
                                       (4, ["bad_file"]), (5, ["blank_line"]), (6, ["blank_line"]), (7, ["bad_file"]),
                                       (8, ["blank_line"])], f"id int, {REASONS} array<string>")
     assert_df_equality(actual, expected, ignore_nullable=True)
+
+
+def test_a_line_with_an_odd_number_of_quotes_is_flagged_as_an_unbalanced_quote(spark):
+    """A quoted field holding a line break arrives as two lines, each with an open quote; either
+    may still have the header's field count, and its fields are shifted."""
+    df = spark.createDataFrame([(1, '1;"a;b;c', 4, 4), (2, 'd";Paris;12;x', 4, 4), (3, '1;"a;b";c', 3, 3),
+                                (4, 'O"Brien;x', 2, 2), (5, '"a ""b""";x', 2, 2), (6, '1;"open', 3, 2),
+                                (7, 'a;b', 2, 2)],
+                               "id int, _line string, _field_count int, _expected_field_count int")
+    df = df.withColumn("_file_problem", F.lit(None).cast("string"))
+    actual = df.transform(flag_structure(quote='"')).select("id", REASONS)
+    expected = spark.createDataFrame([(1, ["unbalanced_quote"]), (2, ["unbalanced_quote"]), (3, []),
+                                      (4, ["unbalanced_quote"]), (5, []),
+                                      (6, ["wrong_field_count", "unbalanced_quote"]), (7, [])],
+                                     f"id int, {REASONS} array<string>")
+    assert_df_equality(actual, expected, ignore_nullable=True)
+    unquoted = df.transform(flag_structure(quote=None)).where(F.size(REASONS) > 0).select("id").collect()
+    assert unquoted == [Row(id=6)]              # a feed without quoting: quotes are text
 
 
 def test_a_structural_reason_replaces_the_field_reasons_it_causes(spark):
