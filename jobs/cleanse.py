@@ -41,7 +41,7 @@ from jobs.runtime.keys import key_fingerprint, load_pseudonym_key
 from jobs.runtime.reports import write_json_report
 from jobs.runtime.session import sql_settings
 from jobs.runtime.tables import (ConcurrentUndoError, is_empty, read_date, replace_date, set_table_property,
-                                 table_property, table_version, undo_date)
+                                 table_property, table_version, undo_date, unset_table_property)
 from transformations.cleansing.duplicates import mark_probe_duplicates
 from transformations.cleansing.pseudonymise import hidden_hmac_pads, hmac_sha256_with_pads
 from transformations.cleansing.reasons import REASONS, is_quarantined
@@ -250,6 +250,7 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes, record_
     with sql_settings(spark, CLASSIFY_SETTINGS):   # the cached plan is fixed when it is cached
         rows = bronze.transform(classified(feed, key)).persist(StorageLevel.MEMORY_AND_DISK)
     versions = {path: table_version(spark, path) for path in (outcome.silver, outcome.quarantine)}
+    fingerprints = {path: table_property(spark, path, KEY_FINGERPRINT) for path in record_key}
     try:
         with ctx.step(f"{name}: cleanse"):
             figures = rows.agg(
@@ -284,11 +285,31 @@ def cleanse_one_feed(ctx: JobContext, name: str, feed: Feed, key: bytes, record_
                 ctx.log.error(f"{name}: {day} is put back, but another job's commit may be undone: {error}")
             except Exception as error:  # noqa: BLE001 - the first error is the one to raise
                 ctx.log.error(f"{name}: could not put {day} of {path} back as of version {version}: {error}")
+        put_fingerprints_back(ctx, name, fingerprints)
         raise
     finally:
         rows.unpersist()
     ctx.log.info(f"{name}: conservation holds", extra={"fields": outcome.figures()})
     return outcome
+
+
+def put_fingerprints_back(ctx: JobContext, name: str, fingerprints: Dict[str, Optional[str]]) -> None:
+    """After a failed run's undo, give each table the key fingerprint it had before the run.
+
+    :func:`jobs.runtime.tables.undo_date` restores a table (its properties with it) only when no
+    other job committed since the run's first commit; otherwise it writes the date's rows back,
+    and the run's fingerprint would stay beside the earlier key's rows.
+    """
+    for path, before in fingerprints.items():
+        try:
+            if table_property(ctx.spark, path, KEY_FINGERPRINT) == before:
+                continue
+            if before is None:
+                unset_table_property(ctx.spark, path, KEY_FINGERPRINT, run_id=f"{ctx.run_id} undo")
+            else:
+                set_table_property(ctx.spark, path, KEY_FINGERPRINT, before, run_id=f"{ctx.run_id} undo")
+        except Exception as error:  # noqa: BLE001 - the run's own error is the one to raise
+            ctx.log.error(f"{name}: could not put back {path}'s key fingerprint {before}: {error}")
 
 
 def count_written(ctx: JobContext, outcome: FeedCleanse) -> None:

@@ -147,6 +147,13 @@ def set_table_property(spark: SparkSession, path: str, name: str, value: str, ru
         spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('{name}' = '{text}')")
 
 
+def unset_table_property(spark: SparkSession, path: str, name: str, run_id: Optional[str] = None) -> None:
+    """Remove table property ``name`` of the Delta table at ``path`` (see :func:`set_table_property`)."""
+    settings = {} if run_id is None else {"spark.databricks.delta.commitInfo.userMetadata": run_id}
+    with sql_settings(spark, settings):
+        spark.sql(f"ALTER TABLE delta.`{path.replace('`', '``')}` UNSET TBLPROPERTIES IF EXISTS ('{name}')")
+
+
 def is_empty(spark: SparkSession, path: str) -> bool:
     """Whether the Delta table at ``path`` holds no rows (or does not exist)."""
     if not DeltaTable.isDeltaTable(spark, path):

@@ -3,10 +3,12 @@ writing anything (its pseudonyms would not join with the earlier dates), unless 
 deliberate rotation."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
 import pytest
 from delta.tables import DeltaTable
+from pyspark.sql import functions as F
 
 from jobs import cleanse
 from jobs.runtime.job import run_job
@@ -16,6 +18,7 @@ from tests.jobs.test_kill_during_write import args_for, copied_day, ingested_and
 
 KEY, OTHER_KEY = "key-change-test-key-0123456789ab", "another-test-key-0123456789abcdef"
 SILVER = ("silver", "cdr")
+OTHER_DAY = dt.date(2026, 11, 20)
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +139,25 @@ def test_a_quarantine_written_with_another_key_is_refused_too(spark, day):
     assert cleanse_with(OTHER_KEY, day) == 2
     assert versions(day)[("quarantine", "cdr")] == before
     assert not (day / "silver" / "cdr").exists()
+
+
+def test_a_failed_rotation_puts_the_fingerprint_back_even_when_another_job_committed_meanwhile(
+        spark, day, monkeypatch):
+    """Another job's commit between the run's commits makes the undo write the date back instead of
+    restoring the table, which would leave the new key's fingerprint beside the old key's rows."""
+    silver = str(day / "silver" / "cdr")
+    write = cleanse.replace_date
+
+    def another_job_then_a_failure(df, path, *args, **kwargs):
+        if path == silver:      # another job writes another date of silver, then this write fails
+            other = spark.read.format("delta").load(silver).withColumn("event_date", F.lit(OTHER_DAY))
+            write(other, silver, OTHER_DAY)
+            raise OSError("disk full")
+        write(df, path, *args, **kwargs)
+    monkeypatch.setattr(cleanse, "replace_date", another_job_then_a_failure)
+    assert cleanse_with(OTHER_KEY, day, "cleanse.pseudonymisation.allow_key_change=true") == 1
+    monkeypatch.undo()
+
+    for zone in ("silver", "quarantine"):
+        assert properties(spark, day, zone=zone)[cleanse.KEY_FINGERPRINT] == key_fingerprint(KEY.encode())
+    assert cleanse_with(KEY, day) == 0          # the table's key still works, with no manual step

@@ -11,7 +11,7 @@ from pyspark.sql import types as T
 
 from jobs.runtime.jars import DELTA_CATALOG, DELTA_EXTENSION
 from jobs.runtime.tables import (ConcurrentUndoError, is_empty, read_date, replace_date, set_table_property,
-                                 table_property, table_version, undo_date)
+                                 table_property, table_version, undo_date, unset_table_property)
 
 SCHEMA = T.StructType([
     T.StructField("msisdn", T.StringType(), False),
@@ -195,6 +195,9 @@ def test_a_property_set_on_a_missing_table_creates_it_empty_as_a_write_would_wit
     assert not is_empty(spark, path) and table_property(spark, path, "cdr.test") == "it's"
     set_table_property(spark, path, "cdr.test", "changed")
     assert table_property(spark, path, "cdr.test") == "changed"
+    unset_table_property(spark, path, "cdr.test")
+    assert table_property(spark, path, "cdr.test") is None
+    unset_table_property(spark, path, "cdr.test")          # already gone: nothing to do
     with pytest.raises(Exception):      # without a schema, a missing table is an error
         set_table_property(spark, str(tmp_path / "missing"), "cdr.test", "x")
 
