@@ -137,21 +137,27 @@ def set_table_property(spark: SparkSession, path: str, name: str, value: str, ru
     ``hdfs:///data/...`` (it sees two paths in it), and a write takes a directory that a killed
     first write left without a log.
     """
-    settings = {} if run_id is None else {"spark.databricks.delta.commitInfo.userMetadata": run_id}
-    with sql_settings(spark, settings):
+    with _tagged_commits(spark, run_id):
         if schema is not None and not DeltaTable.isDeltaTable(spark, path):
             (spark.createDataFrame([], schema).write.format("delta").mode("append")
              .partitionBy(partition_column).save(path))
-        table = "delta.`" + path.replace("`", "``") + "`"
         text = value.replace("\\", "\\\\").replace("'", "\\'")
-        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('{name}' = '{text}')")
+        spark.sql(f"ALTER TABLE {_sql_table(path)} SET TBLPROPERTIES ('{name}' = '{text}')")
 
 
 def unset_table_property(spark: SparkSession, path: str, name: str, run_id: Optional[str] = None) -> None:
     """Remove table property ``name`` of the Delta table at ``path`` (see :func:`set_table_property`)."""
-    settings = {} if run_id is None else {"spark.databricks.delta.commitInfo.userMetadata": run_id}
-    with sql_settings(spark, settings):
-        spark.sql(f"ALTER TABLE delta.`{path.replace('`', '``')}` UNSET TBLPROPERTIES IF EXISTS ('{name}')")
+    with _tagged_commits(spark, run_id):
+        spark.sql(f"ALTER TABLE {_sql_table(path)} UNSET TBLPROPERTIES IF EXISTS ('{name}')")
+
+
+def _tagged_commits(spark: SparkSession, run_id: Optional[str]):
+    # the SQL commits' userMetadata, as replace_date's writer option gives a write's
+    return sql_settings(spark, {} if run_id is None else {"spark.databricks.delta.commitInfo.userMetadata": run_id})
+
+
+def _sql_table(path: str) -> str:
+    return "delta.`" + path.replace("`", "``") + "`"
 
 
 def is_empty(spark: SparkSession, path: str) -> bool:
