@@ -17,6 +17,7 @@ RULE_SETTINGS: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
     "allowed_values": (("column", "allowed"), ("min_ratio",)),
     "pattern": (("column", "pattern"), ("min_ratio",)),
     "luhn": (("column",), ("min_ratio",)),
+    "pseudonymised": (("column",), ("min_ratio",)),
     # Keys.
     "uniqueness": (("columns",), ("max_duplicates",)),
     "referential": (("column", "reference", "reference_column"), ("max_ratio",)),

@@ -13,7 +13,7 @@ from transformations.quality.catalogue import RULE_SETTINGS
 from transformations.quality.drift import Drift
 from transformations.quality.keys import Referential, Uniqueness
 from transformations.quality.timeliness import Freshness, HourlyCompleteness, LateArrival
-from transformations.quality.validity import AllowedValues, Completeness, Luhn, Pattern, Range
+from transformations.quality.validity import AllowedValues, Completeness, Luhn, Pattern, Pseudonymised, Range
 from transformations.quality.volume import DuplicateRate, QuarantineRate, VolumeAnomaly
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ RULES: Dict[str, Type[Rule]] = {
     "allowed_values": AllowedValues,
     "pattern": Pattern,
     "luhn": Luhn,
+    "pseudonymised": Pseudonymised,
     "uniqueness": Uniqueness,
     "referential": Referential,
     "freshness": Freshness,

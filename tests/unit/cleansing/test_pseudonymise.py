@@ -4,11 +4,12 @@ that gives the key back is in the Spark plan."""
 import base64
 import hashlib
 import hmac
+import re
 
 import pytest
 from pyspark.sql import functions as F
 
-from transformations.cleansing.pseudonymise import hmac_pads, hmac_sha256, pseudonymise
+from transformations.cleansing.pseudonymise import hmac_pads, hmac_sha256, is_pseudonym, pseudonymise
 
 KEY = b"0123456789abcdef0123456789abcdef"
 MESSAGES = ["+33612345678", "208011234567890", "", "Illimité ✓ 日本", "a" * 200, None]
@@ -130,3 +131,21 @@ def test_the_plan_scan_finds_a_literal_key(spark):
     inner, _ = hmac_pads(key)
     literal = spark.range(1).select(F.sha2(F.concat(F.lit(bytearray(inner)), F.lit(b"x")), 256).alias("h"))
     assert [form for form in key_forms(key) if form.lower() in plan_texts(literal).lower()] == [inner.hex()[:16]]
+
+
+def test_is_pseudonym_is_the_shape_hmac_sha256_writes(spark):
+    """Exactly 64 characters of ``0-9a-f``; oracle: Python's ``re.fullmatch``. A regular
+    expression's ``$`` would also accept a final line break; this does not."""
+    digest = python_hmac(KEY, "+33612345678")
+    values = [digest, python_hmac(b"other", ""), "0" * 64,
+              digest.upper(), digest[:-1], digest + "0", digest[:-1] + "g", digest + "\n", digest[:-1] + "\n",
+              " " + digest[1:], digest[:-1] + " ", "é" * 32, digest[:-2] + "é", "ａ" + digest[1:],
+              digest[:-1] + "\x00", "+33612345678", "208011234567890", "", "-" + digest[1:], "0x" + digest[2:],
+              digest[:10] + "A" + digest[11:]]
+    df = spark.createDataFrame([(i, v) for i, v in enumerate(values)] + [(len(values), None)], "i int, v string")
+    got = [r.ok for r in df.select("i", is_pseudonym(F.col("v")).alias("ok")).orderBy("i").collect()]
+    assert got == [re.fullmatch("[0-9a-f]{64}", v) is not None for v in values] + [None]
+    assert got[:3] == [True, True, True] and not any(got[3:-1])
+    # the pseudonyms of the step itself pass
+    step = spark.createDataFrame([(m,) for m in MESSAGES], "m string").transform(pseudonymise(["m"], KEY))
+    assert step.where(F.col("m").isNotNull() & ~is_pseudonym("m")).count() == 0

@@ -1,12 +1,14 @@
-"""Row-level validity rules: completeness, range, allowed values, pattern, Luhn."""
+"""Row-level validity rules: completeness, range, allowed values, pattern, Luhn, pseudonymised."""
 from __future__ import annotations
+
+import hashlib
 
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs.runtime.config import QualityRule
 from transformations.quality.base import FAILED, NO_DATA, PASSED, Scope
-from transformations.quality.validity import Luhn, Range
+from transformations.quality.validity import Luhn, Pseudonymised, Range
 
 from .conftest import RUN_DATE
 
@@ -86,3 +88,17 @@ def test_a_share_exactly_at_min_ratio_passes(spark, check):
                  stricter={"type": "completeness", "column": "msisdn", "min_ratio": 0.94})
     assert v["present"].status == PASSED and v["present"].observed == 0.93
     assert v["stricter"].status == FAILED and "7 of 100 msisdn rows (7%) are missing" in v["stricter"].message
+
+
+def test_pseudonymised_fails_a_clear_identifier_and_a_wrong_shaped_digest(spark, check):
+    digest = hashlib.sha256(b"+33612345678").hexdigest()
+    df = spark.createDataFrame([(digest,), (digest,), ("+33612345678",), (digest.upper(),), (digest[:-1],),
+                                (None,)], "calling_number string")
+    values, v = check(df, pseudo={"type": "pseudonymised", "column": "calling_number", "severity": "critical"})
+    assert (values["pseudo:checked"], values["pseudo:failed"]) == (5, 3)
+    assert v["pseudo"].status == FAILED
+    assert v["pseudo"].message == ("3 of 5 calling_number values (60%) are not pseudonyms "
+                                   "(64 lowercase hexadecimal characters)")
+    rule = Pseudonymised("p", QualityRule(type="pseudonymised", column="calling_number"), Scope("ds", RUN_DATE))
+    assert [r.calling_number for r in df.where(rule.failing_rows()).collect()] == [
+        "+33612345678", digest.upper(), digest[:-1]]
