@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from jobs.runtime.config import Config, ConfigError, load_config
+from transformations.cleansing.rules import identifier_fields
 from tests.conftest import CLUSTER_CONF, LOCAL_CONF, PROJECT_ROOT
 
 
@@ -503,6 +504,21 @@ def test_quality_rules_come_from_the_included_file():
     assert cdr.rules["record_id_unique"].columns == ["record_id"]
     assert cdr.rules["record_id_unique"].severity == "critical"
     assert quality.datasets["cells"].partition == "latest"
+
+
+def test_every_identifier_of_a_checked_feed_has_a_critical_pseudonymised_rule():
+    """A subscriber identifier in clear in silver must stop the workflow: an identifier field added
+    to a feed needs its rule in conf/quality.yaml."""
+    config = local()
+    checked = 0
+    for name, dataset in config.quality.datasets.items():
+        feed = config.feeds[dataset.table.split(".", 1)[1]]
+        covered = {rule.column for rule in dataset.rules.values()
+                   if rule.type == "pseudonymised" and rule.severity == "critical" and not rule.min_ratio}
+        missing = set(identifier_fields(feed)) - covered
+        assert not missing, f"{name}: no critical pseudonymised rule for {sorted(missing)}"
+        checked += len(identifier_fields(feed))
+    assert checked == 4      # the CDR feed's calling and called numbers, IMSI, IMEI
 
 
 def test_local_day_rules_read_their_feeds_time_zone_unless_they_set_one():
