@@ -104,12 +104,14 @@ HIDDEN = "(hidden)"   # what a sample shows of an identifier
 def masked_columns(ctx: JobContext, dataset: QualityDataset, columns: List[str]) -> Dict[str, Column]:
     """How samples show the columns that may identify a subscriber, by column name.
 
-    Identifiers (in silver, keyed pseudonyms) and conf's ``masked`` columns show :data:`HIDDEN`
-    only: any part of a pseudonym, even its letters alone, singles a subscriber out among the
-    rows of the table. Other raw values and the raw line show their shape, digits masked.
+    Identifiers (in silver, keyed pseudonyms), conf's ``masked`` columns and the columns of
+    ``pseudonymised`` rules (whose failing rows hold a value in clear) show :data:`HIDDEN` only:
+    any part of a pseudonym, even its letters alone, singles a subscriber out among the rows of
+    the table. Other raw values and the raw line show their shape, digits masked.
     """
     feed = ctx.config.feeds[dataset.table.split(".", 1)[1]]
-    identifiers = set(identifier_fields(feed)) | set(dataset.masked)
+    identifiers = (set(identifier_fields(feed)) | set(dataset.masked)
+                   | {rule.column for rule in dataset.rules.values() if rule.type == "pseudonymised"})
     shown = {}
     for c in columns:
         if c in identifiers or (c.startswith(RAW_PREFIX) and c[len(RAW_PREFIX):] in identifiers):
