@@ -514,7 +514,8 @@ def test_every_identifier_of_a_checked_feed_has_a_critical_pseudonymised_rule():
     for name, dataset in config.quality.datasets.items():
         feed = config.feeds[dataset.table.split(".", 1)[1]]
         covered = {rule.column for rule in dataset.rules.values()
-                   if rule.type == "pseudonymised" and rule.severity == "critical" and not rule.min_ratio}
+                   if rule.type == "pseudonymised" and rule.severity == "critical"
+                   and (rule.min_ratio is None or rule.min_ratio >= 1)}
         missing = set(identifier_fields(feed)) - covered
         assert not missing, f"{name}: no critical pseudonymised rule for {sorted(missing)}"
         checked += len(identifier_fields(feed))

@@ -100,5 +100,5 @@ def test_pseudonymised_fails_a_clear_identifier_and_a_wrong_shaped_digest(spark,
     assert v["pseudo"].message == ("3 of 5 calling_number values (60%) are not pseudonyms "
                                    "(64 lowercase hexadecimal characters)")
     rule = Pseudonymised("p", QualityRule(type="pseudonymised", column="calling_number"), Scope("ds", RUN_DATE))
-    assert [r.calling_number for r in df.where(rule.failing_rows()).collect()] == [
-        "+33612345678", digest.upper(), digest[:-1]]
+    assert sorted(r.calling_number for r in df.where(rule.failing_rows()).collect()) == sorted([
+        "+33612345678", digest.upper(), digest[:-1]])
