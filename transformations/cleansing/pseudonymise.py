@@ -139,8 +139,9 @@ def is_pseudonym(column: Union[Column, str]) -> Column:
     (``0-9a-f``) :func:`hmac_sha256` writes. A clear MSISDN, IMSI or IMEI, an upper-case or cut
     digest, a final line break fail.
 
-    Native and cheaper than the regular expression ``^[0-9a-f]{64}$`` (about two fifths of its cost
-    on 10 M values): no conversion to a Java string, ``unhex`` tests the characters byte by byte.
+    Native, and stricter and cheaper than the regular expression ``^[0-9a-f]{64}$`` (whose ``$``
+    also accepts a final line break): about two fifths of its cost, measured on four columns of
+    10 M values; no conversion to a Java string, ``unhex`` tests the characters byte by byte.
 
     Parameters
     ----------
