@@ -11,7 +11,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transformations.cleansing.reasons import computed_once, flag, flag_missing
-from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, null_if_token, trimmed
+from transformations.cleansing.text import BLANK, DEFAULT_NULL_TOKENS, ends_between, null_if_token, trimmed
 
 TRUE_SPELLINGS = ("y", "yes", "1", "true", "t", "oui", "o", "vrai")
 FALSE_SPELLINGS = ("n", "no", "0", "false", "f", "non", "faux")
@@ -166,7 +166,7 @@ def to_double(column: Column, decimal_separator: Optional[str] = None) -> Column
     # Fast path: a text ending in an ASCII digit, without hexadecimal, is cast directly (the cast
     # takes what _PLAIN takes, plus "12d", "NaN", "0x1p3"..., all excluded by that test); with a
     # decimal comma, not a text with a '.' (a thousands separator there).
-    castable = F.substring(column, -1, 1).between("0", "9") & ~column.contains("x") & ~column.contains("X")
+    castable = ends_between(column, "0", "9") & ~column.contains("x") & ~column.contains("X")
     if decimal_separator == ",":
         castable = castable & ~column.contains(".")
     # Every reading of normalised_number_text has _PLAIN's shape: its text casts as it is.

@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transformations.cleansing.reasons import REASONS, flag, with_reasons
-from transformations.cleansing.text import trimmed
+from transformations.cleansing.text import starts_printable, trimmed
 
 BAD_FILE, BLANK_LINE, WRONG_FIELD_COUNT = "bad_file", "blank_line", "wrong_field_count"
 UNBALANCED_QUOTE = "unbalanced_quote"
@@ -34,15 +34,18 @@ def flag_structure(field_count: str = "_field_count", expected: str = "_expected
     def step(df: DataFrame) -> DataFrame:
         text = F.col(line)
         good_file = F.col(file_problem).isNull()
-        blank = good_file & (trimmed(text) == "")
+        # a line starting with a printable ASCII character is not blank: the others only are trimmed
+        blank = good_file & ~starts_printable(text) & (trimmed(text) == "")
         df = (df.transform(flag(~good_file, BAD_FILE))
               .transform(flag(blank, BLANK_LINE))
               .transform(flag(good_file & ~blank & (F.col(field_count) != F.col(expected)), WRONG_FIELD_COUNT)))
         if not quote:
             return df
         quotes = F.length(text) - F.length(F.replace(text, F.lit(quote), F.lit("")))
-        # the plain instr first: most lines hold no quote and pay for no replace
-        unbalanced = good_file & (F.instr(text, quote) > 0) & (quotes % 2 == 1)
+        # the plain test first: most lines hold no quote and pay for no replace. (``contains``, not
+        # ``instr``: instr counts characters and compares the quote at each of them; contains
+        # compares bytes, the whole quote only where its first byte is.)
+        unbalanced = good_file & text.contains(quote) & (quotes % 2 == 1)
         return df.transform(flag(unbalanced, UNBALANCED_QUOTE))
     return step
 

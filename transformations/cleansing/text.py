@@ -21,6 +21,47 @@ BLANK_CHARACTERS = ("\t\n\x0b\x0c\r \u00a0\u1680" + "".join(chr(c) for c in rang
                     + "\u2028\u2029\u202f\u205f\u3000\ufeff")
 
 
+def starts_printable(column: Column) -> Column:
+    """True when the text starts with a printable ASCII character (``!`` to ``~``).
+
+    Parameters
+    ----------
+    column
+        String Column.
+
+    Returns
+    -------
+    Column
+        Boolean; false for the empty string, null for null. Two comparisons of the first byte:
+        UTF-8 order is byte order, so a string >= ``"!"`` and < DEL starts with one of them.
+    """
+    return (column >= F.lit("!")) & (column < F.lit("\u007f"))
+
+
+def ends_between(column: Column, low: str, high: str) -> Column:
+    """True when the text's last character is an ASCII character from ``low`` to ``high``.
+
+    Parameters
+    ----------
+    column
+        String Column.
+    low, high
+        One ASCII character each (``"0"`` and ``"9"``: the text ends with a digit).
+
+    Returns
+    -------
+    Column
+        Boolean; false for the empty string, null for null.
+    """
+    if not (len(low) == len(high) == 1 and low.isascii() and high.isascii()):
+        raise ValueError(f"ends_between takes two ASCII characters, not {low!r} and {high!r}")
+    # The last byte, not the last character: substring(text, -1, 1) counts the characters of the
+    # whole text and walks them again to find the last one; the bytes' substring reads one byte.
+    # An ASCII byte is an ASCII character in UTF-8 (every byte of a longer character is >= 0x80).
+    last = F.substring(column.cast("binary"), -1, 1)
+    return last.between(F.lit(bytearray(low.encode("ascii"))), F.lit(bytearray(high.encode("ascii"))))
+
+
 def trimmed(column: Column) -> Column:
     """Strip leading and trailing blanks, not only spaces (``F.trim`` strips spaces only).
 
@@ -35,12 +76,10 @@ def trimmed(column: Column) -> Column:
         The string without leading/trailing whitespace, tabs, CR/LF, non-breaking spaces (U+00A0,
         U+202F) or byte-order mark; inner blanks are kept. Null stays null.
     """
-    # Most values start and end with a printable ASCII character: two one-character comparisons
-    # settle them, and only the others pay for the scan of BLANK_CHARACTERS (a search through the
-    # trim string for each end character, the costliest step of cleansing before this test).
-    # (UTF-8 order is byte order: a string >= "!" and < DEL starts with a character in "!".."~".)
-    printable_ends = ((column >= F.lit("!")) & (column < F.lit("\u007f"))
-                      & F.substring(column, -1, 1).between("!", "~"))
+    # Most values start and end with a printable ASCII character: two tests settle them, and only
+    # the others pay for the scan of BLANK_CHARACTERS (a search through the trim string for each
+    # end character, the costliest step of cleansing before this test).
+    printable_ends = starts_printable(column) & ends_between(column, "!", "~")
     return F.when(printable_ends, column).otherwise(F.trim(column, F.lit(BLANK_CHARACTERS)))
 
 

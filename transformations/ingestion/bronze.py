@@ -108,7 +108,7 @@ def split_fields(text: Column, delimiter: str, quote: Optional[str] = QUOTE) -> 
         whole = (trimmed.startswith(quote) & trimmed.endswith(quote) & (F.length(trimmed) >= 2)
                  & (F.instr(F.replace(inner, F.lit(quote * 2), F.lit("")), quote) == 0))
         return F.when(whole, F.replace(inner, F.lit(quote * 2), F.lit(quote))).otherwise(token)
-    return F.when(F.instr(text, quote) == 0, plain).otherwise(F.transform(tokens, unquoted))
+    return F.when(~text.contains(quote), plain).otherwise(F.transform(tokens, unquoted))
 
 
 def split_line(text: str, delimiter: str, quote: Optional[str] = QUOTE) -> List[str]:

@@ -2,7 +2,10 @@
 from chispa import assert_column_equality
 from pyspark.sql import functions as F
 
-from transformations.cleansing.text import BLANK, BLANK_CHARACTERS, DEFAULT_NULL_TOKENS, null_if_token, trimmed
+import pytest
+
+from transformations.cleansing.text import (BLANK, BLANK_CHARACTERS, DEFAULT_NULL_TOKENS, ends_between, null_if_token,
+                                            starts_printable, trimmed)
 
 NBSP, NNBSP, BOM = "\u00a0", "\u202f", "\ufeff"
 
@@ -18,6 +21,38 @@ def test_trimmed_strips_tabs_cr_lf_and_non_breaking_spaces_but_keeps_inner_blank
         (None, None),
     ], "raw string, expected string")
     assert_column_equality(df.withColumn("actual", trimmed(F.col("raw"))), "actual", "expected")
+
+
+def test_starts_printable_and_ends_between_read_the_first_and_last_characters(spark):
+    # (text, starts with "!".."~", ends with "!".."~", ends with "0".."9")
+    df = spark.createDataFrame([
+        ("abc", True, True, False),
+        ("12", True, True, True),
+        ("!~", True, True, False),
+        (" 12", False, True, True),
+        ("12 ", True, False, False),
+        ("\t12\r", False, False, False),
+        (f"{NBSP}12{NBSP}", False, False, False),   # multi-byte blanks at both ends
+        ("café", True, False, False),                # last character two bytes
+        ("é9", False, True, True),
+        ("9€", True, False, False),                  # three bytes, the last 0xAC
+        ("1\u0661", True, False, False),             # an Arabic-Indic digit is not "0".."9"
+        ("a\x7f", True, False, False),               # DEL is not printable
+        ("\x00a", False, True, False),
+        ("", False, False, False),
+        (None, None, None, None),
+    ], "text string, starts boolean, ends boolean, digit boolean")
+    actual = df.select("starts", "ends", "digit", starts_printable(F.col("text")).alias("starts_actual"),
+                       ends_between(F.col("text"), "!", "~").alias("ends_actual"),
+                       ends_between(F.col("text"), "0", "9").alias("digit_actual"))
+    for name in ("starts", "ends", "digit"):
+        assert_column_equality(actual, f"{name}_actual", name)
+
+
+@pytest.mark.parametrize("low, high", [("", "9"), ("00", "9"), ("0", "é")])
+def test_ends_between_takes_two_ascii_characters(spark, low, high):
+    with pytest.raises(ValueError, match="two ASCII characters"):
+        ends_between(F.col("text"), low, high)
 
 
 def test_default_tokens_are_the_feed_conventions():
