@@ -31,6 +31,11 @@ def _seconds(df: DataFrame, time_column: str) -> Tuple[Column, float]:
     raise TypeError(f"{time_column} must be a timestamp, date or number (seconds), not {data_type.simpleString()}")
 
 
+def _named(name: str) -> Column:
+    """The column called ``name``, whatever characters it holds (``F.col("a.b")`` is a field of a)."""
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
 def _orderable(data_type: T.DataType) -> bool:
     """Whether Spark can sort by a column of this type (maps and variants cannot)."""
     if isinstance(data_type, T.StructType):
@@ -101,27 +106,40 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
             eligible = eligible & F.col(key).isNotNull()
         # Records that cannot match anything are spread over their own window partitions instead
         # of piling up in the partition of the null key.
-        salt, t, cluster, rank, survivor, sources, own = (
-            f"{_PREFIX}{n}" for n in ("salt", "t", "cluster", "rank", "survivor", "sources", "own"))
+        salt, t, cluster, rank, survivor, sources, own, spread, rest = (
+            f"{_PREFIX}{n}" for n in ("salt", "t", "cluster", "rank", "survivor", "sources", "own", "spread", "rest"))
         # (xxhash64 is never null, so they never share a partition with eligible records.)
         salted = F.when(~eligible, F.xxhash64(ident, F.col(time_column), *[F.col(k) for k in keys]))
-        by_key = Window.partitionBy(*keys, salt).orderBy(F.col(t).asc_nulls_first(), ident.asc_nulls_last())
+        # The windows' sorts compare rows by their partition columns first, and a sort compares an
+        # 8-byte prefix of its first column before the whole rows: a hash of the keys first gives
+        # nearly every key its own prefix (the keys' own first bytes, "+336...", are shared by most
+        # rows). It is a function of the keys: the partitions are the same.
+        spreading = F.xxhash64(*[F.col(k) for k in keys], salted)
+        by_key = Window.partitionBy(spread, *keys, salt).orderBy(F.col(t).asc_nulls_first(), ident.asc_nulls_last())
         gap = F.col(t) - F.lag(F.col(t)).over(by_key)
         # 1 where a cluster starts: first record of its key, or a gap over the tolerance (one lag).
         starts = F.when(F.coalesce(gap <= F.lit(tolerance_seconds * per_second), F.lit(False)), 0).otherwise(1)
+        # The windows read the keys, the time, the id and the source. Every other column rides
+        # through the shuffle, the sorts and the windows packed in one struct: each operator copies
+        # it as one block of bytes instead of column by column (a cleansed CDR has some fifty).
+        read = {id_column, time_column, *keys, *([source_column] if source_column else [])}
+        riding = [c for c, field in zip(df.columns, df.schema.fields) if c not in read and _orderable(field.dataType)]
         # Same partitioning plus the cluster: satisfied by the shuffle of by_key, only a sort more.
-        # Ties on id and time fall to the other columns (compared only for such ties): a total
-        # order, so which record survives does not depend on the shuffle's order.
-        others = [F.col(c) for c, field in zip(df.columns, df.schema.fields)
-                  if c not in (id_column, time_column) and _orderable(field.dataType)]
+        # Ties on id and time fall to the other columns (compared only for such ties; the keys
+        # are equal within a window, the source compared already): a total order, so which record
+        # survives does not depend on the shuffle's order. A struct compares field by field, each
+        # ascending with nulls first, as the columns themselves would.
+        others = [F.col(rest)] if riding else []
         source = None if source_column is None else F.col(source_column)
         # With sources, the copies of one id are sorted by source: those of one source are adjacent.
         by_source = [] if source is None else [source.asc_nulls_last()]
-        by_cluster = Window.partitionBy(*keys, salt, cluster).orderBy(ident.asc(), *by_source, F.col(t).asc(),
-                                                                      *others)
+        by_cluster = Window.partitionBy(spread, *keys, salt, cluster).orderBy(ident.asc(), *by_source,
+                                                                              F.col(t).asc(), *others)
         ranked = {rank: F.row_number().over(by_cluster), survivor: F.first(ident).over(by_cluster)}
+        packed = [F.struct(*[_named(c) for c in riding]).alias(rest)] if riding else []
         marked = (df
-                  .withColumns({salt: salted, t: time})
+                  .select(*[_named(c) for c in df.columns if c not in riding], *packed, salted.alias(salt),
+                          time.alias(t), spreading.alias(spread))
                   .withColumn(cluster, F.sum(starts).over(by_key.rowsBetween(Window.unboundedPreceding,
                                                                              Window.currentRow)))
                   .withColumns(ranked))
@@ -133,15 +151,17 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
             written = F.coalesce(F.array_contains(F.col(sources), source), F.lit(False))
             # One record per id among them: the first in the same order (within the id's window, a
             # prefix of the cluster's sort: no other sort either). A line delivered twice is one event.
-            by_id = (Window.partitionBy(*keys, salt, cluster, ident).orderBy(*by_source, F.col(t).asc(), *others)
+            by_id = (Window.partitionBy(spread, *keys, salt, cluster, ident)
+                     .orderBy(*by_source, F.col(t).asc(), *others)
                      .rowsBetween(Window.unboundedPreceding, Window.currentRow))
             marked = (marked
                       .withColumn(sources, F.collect_set(F.when(ident == F.col(survivor), source)).over(by_cluster))
                       .withColumn(own, written & (F.sum(written.cast("int")).over(by_id) == 1)))
             repeats = repeats & ~F.col(own)
-        return (marked
-                .withColumn(flag_column, F.when(eligible & repeats, F.col(survivor)))
-                .drop(salt, t, cluster, rank, survivor, sources, own))
+        flagged = F.when(eligible & repeats, F.col(survivor)).alias(flag_column)
+        unpacked = [F.col(rest).getField(c).alias(c) if c in riding else _named(c)
+                    for c in df.columns if c != flag_column]
+        return marked.select(*unpacked, flagged)
     return step
 
 

@@ -144,6 +144,21 @@ def test_output_columns_and_plan_one_shuffle_no_join(spark):
     assert plan.count("Exchange") == 1 and plan.count("Sort [") == 2 and "Join" not in plan   # a sort per window order
 
 
+def test_every_column_comes_out_as_it_went_in_whatever_its_type(spark):
+    # the columns the windows do not read ride through them packed, and come out unpacked
+    schema = (SCHEMA + ", tags array<string>, attrs map<string,int>, cell struct<mcc:string,mnc:string>, "
+              "bytes bigint, `note.text` string")
+    rows = [("r2", "A", "B", at(1), ["x", None], {"k": 1}, ("208", "01"), 12, "a"),
+            ("r1", "A", "B", at(0), [], {}, None, None, None),
+            ("r3", "A", None, at(0), None, None, ("208", None), -1, "é")]
+    df = spark.createDataFrame(rows, schema)
+    out = df.transform(MARK)
+    assert out.columns == df.columns + ["duplicate_of"]
+    assert [f.dataType for f in out.schema.fields][:-1] == [f.dataType for f in df.schema.fields]
+    assert {r.record_id: tuple(r)[:-1] for r in out.collect()} == {r.record_id: tuple(r) for r in df.collect()}
+    assert {r.record_id: r.duplicate_of for r in out.collect()} == {"r1": None, "r2": "r1", "r3": None}
+
+
 def test_bad_settings():
     with pytest.raises(ValueError):
         mark_probe_duplicates([], "t", 5, "id")
