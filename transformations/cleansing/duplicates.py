@@ -12,6 +12,8 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from transformations.cleansing.packing import pack_columns, unpack_columns
+
 DUPLICATE_OF = "duplicate_of"
 _PREFIX = "__dup_"
 
@@ -29,11 +31,6 @@ def _seconds(df: DataFrame, time_column: str) -> Tuple[Column, float]:
     if isinstance(data_type, T.NumericType):
         return column, 1.0
     raise TypeError(f"{time_column} must be a timestamp, date or number (seconds), not {data_type.simpleString()}")
-
-
-def _named(name: str) -> Column:
-    """The column called ``name``, whatever characters it holds (``F.col("a.b")`` is a field of a)."""
-    return F.col("`" + name.replace("`", "``") + "`")
 
 
 def _orderable(data_type: T.DataType) -> bool:
@@ -123,7 +120,8 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
         # through the shuffle, the sorts and the windows packed in one struct: each operator copies
         # it as one block of bytes instead of column by column (a cleansed CDR has some fifty).
         read = {id_column, time_column, *keys, *([source_column] if source_column else [])}
-        riding = [c for c, field in zip(df.columns, df.schema.fields) if c not in read and _orderable(field.dataType)]
+        riding = [c for c, field in zip(df.columns, df.schema.fields)
+                  if c not in read and c != flag_column and _orderable(field.dataType)]
         # Same partitioning plus the cluster: satisfied by the shuffle of by_key, only a sort more.
         # Ties on id and time fall to the other columns (compared only for such ties; the keys
         # are equal within a window, the source compared already): a total order, so which record
@@ -136,10 +134,9 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
         by_cluster = Window.partitionBy(spread, *keys, salt, cluster).orderBy(ident.asc(), *by_source,
                                                                               F.col(t).asc(), *others)
         ranked = {rank: F.row_number().over(by_cluster), survivor: F.first(ident).over(by_cluster)}
-        packed = [F.struct(*[_named(c) for c in riding]).alias(rest)] if riding else []
         marked = (df
-                  .select(*[_named(c) for c in df.columns if c not in riding], *packed, salted.alias(salt),
-                          time.alias(t), spreading.alias(spread))
+                  .transform(pack_columns(riding, rest))
+                  .withColumns({salt: salted, t: time, spread: spreading})
                   .withColumn(cluster, F.sum(starts).over(by_key.rowsBetween(Window.unboundedPreceding,
                                                                              Window.currentRow)))
                   .withColumns(ranked))
@@ -158,10 +155,10 @@ def mark_probe_duplicates(keys: Sequence[str], time_column: str, tolerance_secon
                       .withColumn(sources, F.collect_set(F.when(ident == F.col(survivor), source)).over(by_cluster))
                       .withColumn(own, written & (F.sum(written.cast("int")).over(by_id) == 1)))
             repeats = repeats & ~F.col(own)
-        flagged = F.when(eligible & repeats, F.col(survivor)).alias(flag_column)
-        unpacked = [F.col(rest).getField(c).alias(c) if c in riding else _named(c)
-                    for c in df.columns if c != flag_column]
-        return marked.select(*unpacked, flagged)
+        return (marked
+                .withColumn(flag_column, F.when(eligible & repeats, F.col(survivor)))
+                .drop(salt, t, cluster, rank, survivor, sources, own, spread)
+                .transform(unpack_columns(rest, df.columns)))
     return step
 
 
