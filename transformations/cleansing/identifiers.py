@@ -6,7 +6,7 @@ Every function here is a native Column expression (regular expressions, ``substr
 from __future__ import annotations
 
 from functools import reduce
-from operator import add, or_
+from operator import add
 from typing import Mapping, Optional, Sequence, Union
 
 from pyspark.sql import Column, DataFrame
@@ -148,14 +148,18 @@ def to_overseas_code(e164: ColumnOrName, country_code: str, overseas: Mapping[st
     number = _col(e164)
     home = "+" + country_code
     national = F.substring(number, len(home) + 1, 1_000)
-    result = None
-    for code, prefixes in overseas.items():
-        if not prefixes:
-            continue
-        condition = reduce(or_, [number.startswith(home + prefix) for prefix in prefixes])
-        value = F.concat(F.lit("+" + code), national)
-        result = F.when(condition, value) if result is None else result.when(condition, value)
-    return number if result is None else result.otherwise(number)
+    code_of = {prefix: code for code, prefixes in overseas.items() for prefix in prefixes}
+    # One set lookup of the national number's first digits per prefix length, not a startswith
+    # per prefix (thirteen for France, on every number): no prefix starts another, so at most one
+    # length matches.
+    result = number
+    for length in sorted({len(prefix) for prefix in code_of}):
+        head = F.substring(number, len(home) + 1, length)
+        codes = {prefix: code for prefix, code in code_of.items() if len(prefix) == length}
+        lookup = F.create_map(*[F.lit(x) for prefix, code in sorted(codes.items()) for x in (prefix, "+" + code)])
+        result = F.when(number.startswith(home) & head.isin(sorted(codes)),
+                        F.concat(F.element_at(lookup, head), national)).otherwise(result)
+    return result
 
 
 def msisdn_clean_text(raw: ColumnOrName) -> Column:

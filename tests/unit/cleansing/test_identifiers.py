@@ -301,6 +301,18 @@ def test_overseas_departments_numbers_dialled_nationally_get_their_own_country_c
     check(spark, lambda c: msisdn_to_e164(c, "33"), [("0692123456", "+33692123456")], "string")
 
 
+def test_overseas_prefixes_of_several_lengths(spark):
+    overseas = {"262": ["692", "6939"], "590": ["59"]}
+    check(spark, lambda c: msisdn_to_e164(c, "33", overseas=overseas), [
+        ("0692123456", "+262692123456"),
+        ("0693912345", "+262693912345"),
+        ("0693812345", "+33693812345"),           # 6938: neither 692 nor 6939
+        ("0591234567", "+590591234567"),
+        ("0612345678", "+33612345678"),
+        ("+262692123456", "+262692123456"),       # another code than the home one: as it is
+    ], "string")
+
+
 def test_cleanse_msisdn_moves_overseas_numbers_too(spark):
     df = spark.createDataFrame([("0692123456",), ("0612345678",), ("06921",)], "raw string")
     out = df.transform(cleanse_msisdn("raw", "msisdn", "33", overseas=FRANCE_OVERSEAS))
