@@ -52,6 +52,11 @@ def ends_between(column: Column, low: str, high: str) -> Column:
     -------
     Column
         Boolean; false for the empty string, null for null.
+
+    Raises
+    ------
+    ValueError
+        When ``low`` or ``high`` is not one ASCII character.
     """
     if not (len(low) == len(high) == 1 and low.isascii() and high.isascii()):
         raise ValueError(f"ends_between takes two ASCII characters, not {low!r} and {high!r}")
